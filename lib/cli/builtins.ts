@@ -128,24 +128,15 @@ function filterHandler<Ctx>(): MetaHandler<Ctx> {
   return {
     patterns: [".filter <filter> (command)"],
     helpShort: "filter tabular data by column value",
-    helpLong: `Filters tabular data based on the value in a particular column. For example, to show the
-aliases of one VLAN:
+    helpLong: `Keeps the rows of a command's table whose column matches, case-insensitively:
 
-	.filter vlan=101 vlans
+	.filter alias=DMZ vlans        the cell equals the value
+	.filter alias!=DMZ vlans       it does not
+	.filter alias~DM vlans         it contains the value
+	.filter alias!~DM vlans        it does not contain it
 
-Filters can also be inverted:
-
-	.filter alias!=LAN vlans
-
-Filters are case insensitive and may be stacked:
-
-	.filter bridge=mega_bridge .filter vlan~LAN tap
-
-If the column value is a list or an object (i.e. "[...]", "{...}"), then .filter implicitly uses
-substring matching. Substring matching can be specified explicitly:
-
-	.filter alias~LAN vlans
-	.filter alias!~LAN vlans`,
+A cell that is a list ("[...]") or an object ("{...}") matches when it contains the value. Columns
+may be given by a unique prefix, and filters may be stacked: .filter a=x .filter b=y <command>.`,
     async runMeta(cmd, _ctx, engine) {
       const filter = parseFilter(cmd.strings.get("filter") ?? "");
       const responses = await engine.run(cmd.subcommand!);
@@ -172,17 +163,14 @@ function columnsHandler<Ctx>(): MetaHandler<Ctx> {
   return {
     patterns: [".columns <columns as csv> (command)"],
     helpShort: "show certain columns from tabular data",
-    helpLong: `Filter tabular data using particular column names. For example, to display only the
-bridge and tap of host taps:
+    helpLong: `Keeps only the named columns of a command's table, in the order given, by name or unique
+prefix, separated by commas:
 
-	.columns bridge,tap tap
+	.columns vlan,alias vlans
 
-Column names are comma-separated and may be unique prefixes. .columns can be used in conjunction with
-.filter to slice a subset of the rows and columns from a command; put .columns first:
+To combine with .filter, put .columns first, so that the filter still sees every column:
 
-	.columns tap .filter vlan=101 tap
-
-Note: the annotate flag controls the presence of the host column.`,
+	.columns alias .filter vlan=101 vlans`,
     async runMeta(cmd, _ctx, engine) {
       const wanted = (cmd.strings.get("columns") ?? "").split(",");
       const responses = await engine.run(cmd.subcommand!);
@@ -213,27 +201,27 @@ export function builtinHandlers<Ctx>(): Handler<Ctx>[] {
     flagHandler(
       "annotate",
       "enable or disable hostname annotation",
-      "Enable or disable hostname annotation for responses.",
+      'Shows (true) or hides (false) which host answered: a host column first in tables, "host: "\nbefore other answers. Off by default. Alone, prints the setting or changes it for the session; before a command, applies to that\ncommand only.',
     ),
     flagHandler(
       "headers",
       "enable or disable headers for tabular data",
-      "Enable or disable headers for tabular data.",
+      "Prints (true) or leaves out (false) the header line of tables. Alone, prints the setting or changes it for the session; before a command, applies to that\ncommand only.",
     ),
     flagHandler(
       "sort",
       "enable or disable sorting of tabular data",
-      "Enable or disable sorting of tabular data. Rows are sorted column by column: numerically where\nboth cells are integers, otherwise as strings.",
+      "Sorts (true) the rows of tables or keeps them in the order the command gave them (false).\nRows are compared column by column: as numbers when both cells are integers, else as text.\nAlone, prints the setting or changes it for the session; before a command, applies to that\ncommand only.",
     ),
     modeHandler(
       "json",
       "enable or disable JSON mode",
-      "Enable or disable JSON mode. Enabling JSON mode disables CSV mode, if enabled.",
+      "Prints answers as JSON (true), or not (false): one object per host, with Host, Response,\nHeader, Tabular, Error and Data. Turning JSON on turns CSV off. Alone, prints the setting or changes it for the session; before a command, applies to that\ncommand only.",
     ),
     modeHandler(
       "csv",
       "enable or disable CSV mode",
-      "Enable or disable CSV mode. Enabling CSV mode disables JSON mode, if enabled.",
+      "Prints tables as CSV (true), or not (false). Turning CSV on turns JSON off. Alone, prints the setting or changes it for the session; before a command, applies to that\ncommand only.",
     ),
     filterHandler(),
     columnsHandler(),

@@ -124,7 +124,8 @@ export class Interpreter<Ctx> implements Engine<Ctx> {
       if (handlers.size > 1) return "";
     }
     const handler = [...handlers][0];
-    if (handler === undefined) return "";
+    // a builtin or `namespace` takes a command: the mistake may be in that command, so no hint
+    if (handler === undefined || handler.patterns.some((p) => p.endsWith("(command)"))) return "";
     const usage = handler.patterns.map((p) => formatPattern(parsePattern(p)));
     return usage.length <= 6 ? `; usage: ${usage.join(" | ")}` : "";
   }
