@@ -1,0 +1,19 @@
+// Runtime-neutral.
+/**
+ * The context every command handler runs with: the lab, and the hooks the CLI provides.
+ *
+ * @module
+ */
+
+import type { Lab } from "../lab.ts";
+
+/** What command handlers see of the running labwire. */
+export interface Session {
+  /** The lab the commands act on. The CLI may replace it between lines (state reloaded from a file). */
+  lab: Lab;
+  /**
+   * Makes sure `lab.drivers` holds the NIC drivers of the installed QEMU (once per process); the
+   * built-in list stays when QEMU is not installed. Called before parsing netspecs.
+   */
+  refreshDrivers(): Promise<void>;
+}
