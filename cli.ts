@@ -1,0 +1,263 @@
+#!/usr/bin/env -S deno run -A
+/**
+ * labwire's command line: minimega's commands from a script, `-e`, standard input or an interactive
+ * prompt. Run `deno run -A cli.ts --help` (or `bun cli.ts --help`).
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import readline from "node:readline";
+import { parseArgs } from "node:util";
+import { Buffer } from "node:buffer";
+import { parseVlanRange } from "./lib/lab.ts";
+import { LabRunner } from "./lib/runner.ts";
+import { runScript } from "./lib/script.ts";
+
+const VERSION = "0.1.0";
+
+const USAGE = `Usage: labwire [options] [FILE]
+
+Runs minimega commands (vlans, vm config networks, namespace, ...) from FILE, from -e, or from
+standard input; with no input given on a terminal, starts an interactive prompt.
+
+Options:
+  -e, --eval CMD         run CMD; repeatable; runs before FILE
+      --transcript       echo each line as "## <line>", then its output; errors print as "E: <message>"
+                         and the run goes on (minimega's minitest format)
+  -k, --keep-going       go on after a failed command (the exit status is still 1)
+      --backend NAME     sim (the default, or $LABWIRE_BACKEND) or ovs
+      --state PATH       keep the lab in PATH between runs, safely shared by concurrent runs
+                         (default: $LABWIRE_STATE, else nothing is kept)
+      --vlan-range MIN-MAX
+                         the default VLAN range of a new lab, half-open (default 101-4096)
+      --trace            print every external command as "+ argv..." on standard error
+  -q, --quiet            do not print warnings
+  -h, --help             print this help
+      --version          print the version
+
+Exit status: 0 if every command succeeded, 1 if a command failed, 2 for bad usage.
+Type "help" at the prompt (or -e help) for the commands.`;
+
+/** A mistake in how labwire was called: exit status 2. */
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+interface CliOptions {
+  readonly evals: readonly string[];
+  readonly file: string | undefined;
+  readonly transcript: boolean;
+  readonly keepGoing: boolean;
+  readonly statePath: string | undefined;
+  readonly vlanRange: { min: number; max: number } | undefined;
+  readonly trace: boolean;
+  readonly quiet: boolean;
+}
+
+function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        eval: { type: "string", short: "e", multiple: true },
+        transcript: { type: "boolean" },
+        "keep-going": { type: "boolean", short: "k" },
+        backend: { type: "string" },
+        state: { type: "string" },
+        "vlan-range": { type: "string" },
+        trace: { type: "boolean" },
+        quiet: { type: "boolean", short: "q" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (values.version) return "version";
+  if (positionals.length > 1) {
+    throw new UsageError(
+      `Cannot run more than one script: got ${positionals.map((p) => `'${p}'`).join(", ")}`,
+    );
+  }
+  const backend = values.backend ?? (process.env.LABWIRE_BACKEND || "sim");
+  if (backend === "ovs") {
+    throw new UsageError(
+      "Cannot use backend 'ovs' yet: this labwire runs the simulator backend only ('sim')",
+    );
+  }
+  if (backend !== "sim") throw new UsageError(`Cannot use backend '${backend}': choose sim or ovs`);
+  let vlanRange: { min: number; max: number } | undefined;
+  if (values["vlan-range"] !== undefined) {
+    try {
+      vlanRange = parseVlanRange(values["vlan-range"]);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const statePath = values.state ?? (process.env.LABWIRE_STATE || undefined);
+  return {
+    evals: values.eval ?? [],
+    file: positionals[0],
+    transcript: values.transcript ?? false,
+    keepGoing: values["keep-going"] ?? false,
+    statePath,
+    vlanRange,
+    trace: values.trace ?? false,
+    quiet: values.quiet ?? false,
+  };
+}
+
+/** Splits input bytes into lines; a line that is not UTF-8 keeps U+FFFD marks, which are refused. */
+function splitLines(bytes: Uint8Array): string[] {
+  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+  const lines = text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
+  return Buffer.concat(chunks);
+}
+
+function readScript(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === "ENOENT"
+      ? "no such file"
+      : code === "EISDIR"
+      ? "it is a directory"
+      : (error as Error).message;
+    throw new UsageError(`Cannot read script '${file}': ${why}`);
+  }
+}
+
+function write(stream: { write(text: string): unknown }, text: string): void {
+  if (text !== "") stream.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+async function repl(runner: LabRunner): Promise<boolean> {
+  const historyFile = path.join(os.homedir(), ".labwire_history");
+  let history: string[] = [];
+  try {
+    history = fs.readFileSync(historyFile, "utf8").split("\n").filter((l) => l !== "").reverse().slice(
+      0,
+      1000,
+    );
+  } catch {
+    // no history yet
+  }
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    prompt: "labwire$ ",
+    history,
+    historySize: 1000,
+    terminal: true,
+  });
+  let ok = true;
+  rl.prompt();
+  for await (const line of rl) {
+    const trimmed = line.trim();
+    if (trimmed === "quit" || trimmed === "exit") break;
+    if (trimmed !== "") {
+      try {
+        fs.appendFileSync(historyFile, `${line}\n`);
+      } catch {
+        // a read-only home only loses the history
+      }
+    }
+    const { output, errors } = await runner.execute(line);
+    write(process.stdout, output);
+    for (const error of errors) write(process.stderr, `E: ${error}`);
+    if (errors.length > 0) ok = false;
+    rl.prompt();
+  }
+  rl.close();
+  return ok;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let options;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    write(process.stderr, `E: ${error.message}\nRun "labwire --help" for usage.`);
+    return 2;
+  }
+  if (options === "help") {
+    write(process.stdout, USAGE);
+    return 0;
+  }
+  if (options === "version") {
+    write(process.stdout, `labwire ${VERSION}`);
+    return 0;
+  }
+  const opts = options;
+  const runner = new LabRunner({
+    ...(opts.statePath === undefined ? {} : { statePath: opts.statePath }),
+    ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
+    onWarning: (message) => {
+      if (!opts.quiet) write(process.stderr, `warning: ${message}`);
+    },
+    ...(opts.trace
+      ? {
+        trace: (argv: readonly string[]) => write(process.stderr, `+ ${argv.join(" ")}`),
+        onError: (error: Error) => write(process.stderr, error.stack ?? String(error)),
+      }
+      : {}),
+  });
+  let script: string[] | undefined;
+  try {
+    if (opts.file !== undefined) {
+      script = splitLines(opts.file === "-" ? await readStdin() : readScript(opts.file));
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    write(process.stderr, `E: ${error.message}`);
+    return 2;
+  }
+  const runLines = (lines: Iterable<string>) =>
+    runScript(runner, lines, {
+      transcript: opts.transcript,
+      keepGoing: opts.keepGoing,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+    });
+  let ok = await runLines(opts.evals);
+  if (!ok && !opts.transcript && !opts.keepGoing) return 1;
+  if (script !== undefined) {
+    ok = (await runLines(script)) && ok;
+  } else if (opts.evals.length === 0) {
+    ok = process.stdin.isTTY ? await repl(runner) : await runLines(splitLines(await readStdin()));
+  }
+  return ok ? 0 : 1;
+}
+
+if (import.meta.main ?? true) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      write(process.stderr, `E: internal error: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.argv.includes("--trace") && error instanceof Error) {
+        write(process.stderr, error.stack ?? "");
+      }
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,124 @@
+/**
+ * Runs command lines against a lab the way the CLI does: one interpreter and session, the lab kept
+ * in memory or, with a state file, reloaded and saved around every line under the file's lock, so
+ * that several labwire processes can share one lab.
+ *
+ * @module
+ */
+
+import os from "node:os";
+import { Interpreter, type LineResult } from "./cli/interpreter.ts";
+import type { Flags } from "./cli/response.ts";
+import { createRegistry } from "./commands/registry.ts";
+import type { Session } from "./commands/session.ts";
+import { createExec, which } from "./exec.ts";
+import { Lab, type LabOptions, type LabState } from "./lab.ts";
+import { discoverNicDrivers, NIC_DRIVERS } from "./nic_drivers.ts";
+import { StateStore } from "./state_store.ts";
+
+/** Options for {@linkcode LabRunner}. */
+export interface LabRunnerOptions {
+  /** Keep the lab in this JSON file between runs, shared safely between processes. */
+  statePath?: string;
+  /** The default VLAN range of a new lab. @default {{ min: 101, max: 4096 }} */
+  vlanRange?: { min: number; max: number };
+  /** Receives warnings. @default {() => {}} */
+  onWarning?: (message: string) => void;
+  /** Receives every external command before it runs (`--trace`). */
+  trace?: (argv: readonly string[]) => void;
+  /** Receives every error a command throws (`--trace` prints stacks). */
+  onError?: (error: Error) => void;
+  /** The QEMU whose NIC drivers netspecs recognise. @default {"qemu-system-x86_64"} */
+  qemu?: string;
+  /** Output flags to start with. */
+  flags?: Flags;
+  /** The host name responses carry (`.annotate true`, `.json true`). @default {os.hostname()} */
+  host?: string;
+}
+
+/**
+ * Runs minimega command lines against a lab.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LabRunner } from "labwire";
+ * const runner = new LabRunner();
+ * await runner.execute("vm config net DMZ");
+ * assert.equal((await runner.execute("vlans")).output, "alias | vlan\nDMZ   | 101");
+ * ```
+ */
+export class LabRunner {
+  /** The session the commands see. */
+  readonly session: Session;
+  /** The interpreter running the lines. */
+  readonly interpreter: Interpreter<Session>;
+  #store: StateStore<LabState> | undefined;
+  #labOptions: LabOptions;
+
+  /** Makes a runner with a new, empty lab (or the lab in `statePath`). */
+  constructor(options: LabRunnerOptions = {}) {
+    const { statePath, vlanRange, onWarning, trace, onError, qemu = "qemu-system-x86_64", flags, host } =
+      options;
+    this.#labOptions = {
+      ...(vlanRange === undefined ? {} : { vlanRange }),
+      ...(onWarning === undefined ? {} : { onWarning }),
+    };
+    let drivers: ReadonlySet<string> | undefined;
+    const exec = createExec(trace === undefined ? {} : { trace });
+    const session: Session = {
+      lab: new Lab(this.#labOptions),
+      async refreshDrivers() {
+        if (drivers === undefined) {
+          drivers = which(qemu) === undefined ? NIC_DRIVERS : await discoverNicDrivers({
+            qemu,
+            run: (argv) => exec(argv[0]!).args(...argv.slice(1)).timeout(10_000).noThrow().run(),
+          });
+        }
+        session.lab.drivers = drivers;
+      },
+    };
+    this.session = session;
+    this.interpreter = new Interpreter(createRegistry(), session, {
+      host: host ?? hostname(),
+      ...(onError === undefined ? {} : { onError }),
+      ...(flags === undefined ? {} : { flags }),
+    });
+    if (statePath !== undefined) {
+      const labOptions = this.#labOptions;
+      this.#store = new StateStore<LabState>(statePath, {
+        initial: () => new Lab(labOptions).toJSON(),
+      });
+    }
+  }
+
+  /**
+   * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
+   * the file's lock; blank lines and comments do not touch the file.
+   */
+  async execute(line: string): Promise<LineResult> {
+    const store = this.#store;
+    const compiled = this.interpreter.compile(line);
+    if (store === undefined || compiled === undefined || typeof compiled === "string") {
+      return await this.interpreter.execute(line);
+    }
+    try {
+      return await store.transform(async (doc) => {
+        this.session.lab = Lab.fromJSON(doc, this.#labOptions);
+        const result = await this.interpreter.execute(line);
+        return { result, doc: this.session.lab.toJSON() };
+      });
+    } catch (error) {
+      // the state file could not be locked, read or written, or holds no lab: the line failed
+      return { output: "", errors: [(error as Error).message] };
+    }
+  }
+}
+
+function hostname(): string {
+  try {
+    return os.hostname();
+  } catch {
+    return "localhost";
+  }
+}

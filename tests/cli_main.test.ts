@@ -1,0 +1,150 @@
+/** The real CLI, run as a process under the runtime running the tests (Deno or Bun). */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import { nodeRunner, type RunResult } from "../lib/exec.ts";
+
+const root = path.join(import.meta.dirname!, "..");
+const cliArgv = process.versions.bun !== undefined
+  ? [process.execPath, path.join(root, "cli.ts")]
+  : [process.execPath, "run", "-A", path.join(root, "cli.ts")];
+
+function cli(args: readonly string[], stdin?: string): Promise<RunResult> {
+  return nodeRunner.run([...cliArgv, ...args], {
+    timeoutMs: 30_000,
+    env: { LABWIRE_STATE: "", LABWIRE_BACKEND: "", NO_COLOR: "1" },
+    ...(stdin === undefined ? {} : { stdin }),
+  });
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "labwire-cli-"));
+}
+
+describe("cli.ts", () => {
+  test("-e runs commands in order and prints their output", async () => {
+    const r = await cli(["-e", "vm config net A B", "-e", "vlans"]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, "alias | vlan\nA     | 101\nB     | 102\n", ""]);
+  });
+  test("stops at the first failed command with status 1, errors on standard error", async () => {
+    const r = await cli(["-e", "vlans add a 5", "-e", "vlans add a 6", "-e", "vlans"]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", "E: alias already in use\n"]);
+  });
+  test("-k goes on after a failed command, still with status 1", async () => {
+    const r = await cli(["-k", "-e", "vlans add a 5", "-e", "vlans add a 6", "-e", "vlans"]);
+    assert.deepEqual([r.code, r.stdout, r.stderr], [
+      1,
+      "alias | vlan\na     | 5\n",
+      "E: alias already in use\n",
+    ]);
+  });
+  test("reads commands from standard input", async () => {
+    const r = await cli([], "vm config net A\n\n# comment\nvm config net\n");
+    assert.deepEqual([r.code, r.stdout], [0, "[A]\n"]);
+  });
+  test("--transcript echoes lines, prints errors as E: and goes on", async () => {
+    const dir = tempDir();
+    const file = path.join(dir, "t.mm");
+    fs.writeFileSync(file, "vlans add foo 200\r\nvlans add foo 201\n\nvlans\n");
+    const r = await cli(["--transcript", file]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stdout,
+      "## vlans add foo 200\n## vlans add foo 201\nE: alias already in use\n\n## vlans\nalias | vlan\nfoo   | 200\n",
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+  test("bad usage exits with status 2 and one clear line", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--bogus"], /^E: Unknown option '--bogus'/],
+      [["/nonexistent/script.mm"], /^E: Cannot read script '\/nonexistent\/script.mm': no such file\n$/],
+      [["--backend", "xen", "-e", "vlans"], /^E: Cannot use backend 'xen': choose sim or ovs\n/],
+      [["--vlan-range", "200-100", "-e", "vlans"], /^E: expected min < max for VLAN range\n/],
+      [["a.mm", "b.mm"], /^E: Cannot run more than one script: got 'a.mm', 'b.mm'\n/],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, stderr, args.join(" "));
+      assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/, "no stack trace");
+    }
+  });
+  test("binary and huge input get a clear error, never a stack trace", async () => {
+    const dir = tempDir();
+    const binary = path.join(dir, "bin.mm");
+    fs.writeFileSync(binary, new Uint8Array([0x76, 0x6c, 0x61, 0x6e, 0x73, 0x00, 0xff, 0xfe, 0x0a]));
+    let r = await cli([binary]);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      "E: Cannot run command: the line has a control character (0x00) at column 6; is this binary input?\n",
+    );
+    r = await cli([], `vlans ${"x".repeat(1_000_000)}\n`);
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr,
+      "E: Cannot run command: the line is 1000006 characters long, more than the 65536 allowed\n",
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+  test("--vlan-range sets the default range of a new lab", async () => {
+    const r = await cli(["--vlan-range", "2000-2002", "-e", "vm config net A B", "-e", "vlans range"]);
+    assert.equal(r.stdout, "min  | max  | next\n2000 | 2002 | 2001\n");
+  });
+  test("--help and --version", async () => {
+    const help = await cli(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: labwire \[options\] \[FILE\]/);
+    assert.match((await cli(["--version"])).stdout, /^labwire \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe("cli.ts --state", () => {
+  test("keeps the lab between runs", async () => {
+    const dir = tempDir();
+    const state = path.join(dir, "lab.json");
+    assert.equal((await cli(["--state", state, "-e", "vm config net A", "-e", "namespace foo"])).code, 0);
+    const r = await cli(["--state", state, "-e", "vm config net B", "-e", "vlans", "-e", "namespace"]);
+    assert.equal(
+      r.stdout,
+      "alias | vlan\nB     | 102\nnamespace | vlans    | active\nfoo       |          | true\nminimega  | 101-4096 | false\n",
+    );
+    assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).version, 1);
+    fs.rmSync(dir, { recursive: true });
+  });
+  test("reports a corrupt state file instead of starting over", async () => {
+    const dir = tempDir();
+    const state = path.join(dir, "lab.json");
+    fs.writeFileSync(state, "{not json");
+    const r = await cli(["--state", state, "-e", "vlans"]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^E: Cannot read state file '.*lab\.json': /);
+    assert.equal(fs.readFileSync(state, "utf8"), "{not json");
+    fs.rmSync(dir, { recursive: true });
+  });
+  test("20 processes allocating aliases at once never share a VLAN or lose one", async () => {
+    const dir = tempDir();
+    const state = path.join(dir, "lab.json");
+    const procs = Array.from({ length: 20 }, (_, p) => {
+      const evals = Array.from({ length: 5 }, (_, i) => ["-e", `vm config net P${p}-${i}a P${p}-${i}b`])
+        .flat();
+      return cli(["--state", state, ...evals]);
+    });
+    const results = await Promise.all(procs);
+    for (const r of results) assert.deepEqual([r.code, r.stderr], [0, ""]);
+    const doc = JSON.parse(fs.readFileSync(state, "utf8"));
+    const r = await cli(["--state", state, "-e", ".json true vlans"]);
+    const rows: [string, string][] = JSON.parse(r.stdout)[0].Tabular;
+    assert.equal(rows.length, 200);
+    assert.equal(new Set(rows.map(([alias]) => alias)).size, 200, "every alias kept");
+    const vlans = rows.map(([, vlan]) => Number(vlan));
+    assert.equal(new Set(vlans).size, 200, "no two aliases share a VLAN");
+    assert.deepEqual(vlans.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => 101 + i));
+    assert.equal(doc.version, 1);
+    assert.deepEqual(fs.readdirSync(dir), ["lab.json"], "no temporary or lock files left");
+    fs.rmSync(dir, { recursive: true });
+  });
+});
