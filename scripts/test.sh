@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and golden tests under Deno (with the doc examples), the same test files
+# under Bun, and minimega's own CLI tests (../shared/conformance) when they are beside the project.
+# Ends with one line "N passed, N failed" over every test run; exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+status=0
+strip() { sed 's/\x1b\[[0-9;]*m//g'; }
+
+echo "== deno test (unit, golden, doc examples)"
+deno test -A --doc --parallel mod.ts lib/ tests/ 2>&1 | tee "$log/deno" || status=1
+deno_line=$(strip <"$log/deno" | grep -E '^(ok|FAILED) \|' | tail -n 1)
+# Deno counts a describe() block as a test and its test()s as steps: "10 passed (42 steps)" is 52 results.
+count() { sed -n "s/.*| \([0-9]*\) $1\( (\([0-9]*\) steps\?)\)\?.*/\1 \3/p" <<<"$deno_line" | awk '{ print $1 + $2 }'; }
+deno_pass=$(count passed)
+deno_fail=$(count failed)
+
+echo "== bun test"
+bun test ./tests 2>&1 | tee "$log/bun" || status=1
+bun_pass=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | tail -n 1)
+bun_fail=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) fail$/\1/p' | tail -n 1)
+
+conf_pass=0 conf_fail=0
+if [[ -f ../shared/conformance/run ]]; then
+  # minimega's tests that labwire must pass are listed in tests/conformance.txt; the rest wait for the
+  # features they need and are run for information only
+  echo "== minimega conformance (../shared/conformance/run), required: $(grep -v '^#' tests/conformance.txt | xargs)"
+  required=$(mktemp -d -p "$log")
+  while read -r name; do
+    [[ -z $name || $name == \#* ]] && continue
+    cp "../shared/conformance/minimega/$name" "../shared/conformance/minimega/$name.want" "$required/"
+  done <tests/conformance.txt
+  LABWIRE_CLI="deno run -A cli.ts" bash ../shared/conformance/run "$required" 2>&1 | tee "$log/conf" || status=1
+  conf_line=$(tail -n 1 "$log/conf")
+  conf_pass=$(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$conf_line")
+  conf_fail=$(sed -n 's/.*, \([0-9]*\) failed$/\1/p' <<<"$conf_line")
+  echo "== minimega conformance, all files (information only):" \
+    "$(LABWIRE_CLI="deno run -A cli.ts" bash ../shared/conformance/run 2>&1 | grep -E '^(PASS|FAIL) ' | tr '\n' ' ')"
+else
+  echo "== minimega conformance: skipped (../shared/conformance/run is not beside the project)"
+fi
+
+if [[ -z $deno_pass || -z $bun_pass ]]; then
+  echo "could not read a test summary"
+  status=1
+fi
+passed=$((${deno_pass:-0} + ${bun_pass:-0} + ${conf_pass:-0}))
+failed=$((${deno_fail:-0} + ${bun_fail:-0} + ${conf_fail:-0}))
+((failed == 0)) || status=1
+echo "deno: ${deno_pass:-?} passed, ${deno_fail:-?} failed; bun: ${bun_pass:-?} passed, ${bun_fail:-?} failed;" \
+  "conformance: ${conf_pass:-?} passed, ${conf_fail:-?} failed"
+echo "$passed passed, $failed failed"
+exit $status
