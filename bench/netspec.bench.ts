@@ -1,10 +1,11 @@
 /**
- * Netspec parsing and printing. Each group reports ratios against its baseline:
- * `deno bench bench/netspec.bench.ts`.
+ * Netspec parsing and printing. `deno bench bench/netspec.bench.ts`, or medians with
+ * `deno run -A scripts/bench_report.ts`.
  *
  * @module
  */
 import { formatNetspec, type Netspec, parseNetspec } from "../lib/netspec.ts";
+import { bench } from "./_bench.ts";
 
 const ONE_FIELD = "LAN";
 const THREE_FIELDS_MAC = "lab,100,de:ad:be:ef:ca:fe";
@@ -15,54 +16,33 @@ const PARSED_ONE: Netspec = parseNetspec(ONE_FIELD);
 const PARSED_FIVE: Netspec = parseNetspec(FIVE_FIELDS);
 
 // Results go here so that no call can be optimised away.
-let _sink: unknown;
+const sink: { value: unknown } = { value: undefined };
 
-Deno.bench({
+bench({
   name: "parseNetspec() 1 field",
   group: "parse",
   baseline: true,
-  fn() {
-    _sink = parseNetspec(ONE_FIELD);
-  },
+  fn: () => sink.value = parseNetspec(ONE_FIELD),
 });
-
-Deno.bench({
+bench({
   name: "parseNetspec() 3 fields with a MAC",
   group: "parse",
-  fn() {
-    _sink = parseNetspec(THREE_FIELDS_MAC);
-  },
+  fn: () => sink.value = parseNetspec(THREE_FIELDS_MAC),
 });
-
-Deno.bench({
+bench({
   name: "parseNetspec() 3 fields with a hyphen MAC to normalise",
   group: "parse",
-  fn() {
-    _sink = parseNetspec(THREE_FIELDS_MAC_UPPER);
-  },
+  fn: () => sink.value = parseNetspec(THREE_FIELDS_MAC_UPPER),
 });
-
-Deno.bench({
-  name: "parseNetspec() 5 fields",
-  group: "parse",
-  fn() {
-    _sink = parseNetspec(FIVE_FIELDS);
-  },
-});
-
-Deno.bench({
+bench({ name: "parseNetspec() 5 fields", group: "parse", fn: () => sink.value = parseNetspec(FIVE_FIELDS) });
+bench({
   name: "formatNetspec() 1 field",
   group: "format",
   baseline: true,
-  fn() {
-    _sink = formatNetspec(PARSED_ONE);
-  },
+  fn: () => sink.value = formatNetspec(PARSED_ONE),
 });
-
-Deno.bench({
+bench({
   name: "formatNetspec() 5 fields",
   group: "format",
-  fn() {
-    _sink = formatNetspec(PARSED_FIVE);
-  },
+  fn: () => sink.value = formatNetspec(PARSED_FIVE),
 });
