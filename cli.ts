@@ -13,6 +13,7 @@ import process from "node:process";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
+import { formatArgv } from "./lib/exec.ts";
 import { parseVlanRange } from "./lib/lab.ts";
 import { LabRunner } from "./lib/runner.ts";
 import { runScript } from "./lib/script.ts";
@@ -215,7 +216,7 @@ async function main(argv: readonly string[]): Promise<number> {
     },
     ...(opts.trace
       ? {
-        trace: (argv: readonly string[]) => write(process.stderr, `+ ${argv.join(" ")}`),
+        trace: (argv: readonly string[]) => write(process.stderr, `+ ${formatArgv(argv)}`),
         onError: (error: Error) => write(process.stderr, error.stack ?? String(error)),
       }
       : {}),

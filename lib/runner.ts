@@ -28,6 +28,11 @@ export interface LabRunnerOptions {
   trace?: (argv: readonly string[]) => void;
   /** Receives every error a command throws (`--trace` prints stacks). */
   onError?: (error: Error) => void;
+  /**
+   * The NIC drivers netspecs recognise. When not given, they are QEMU's (`qemu -device ?`, asked once,
+   * on the first netspec), or the built-in {@linkcode NIC_DRIVERS} when QEMU is not installed.
+   */
+  drivers?: ReadonlySet<string>;
   /** The QEMU whose NIC drivers netspecs recognise. @default {"qemu-system-x86_64"} */
   qemu?: string;
   /** Output flags to start with. */
@@ -60,11 +65,11 @@ export class LabRunner {
   constructor(options: LabRunnerOptions = {}) {
     const { statePath, vlanRange, onWarning, trace, onError, qemu = "qemu-system-x86_64", flags, host } =
       options;
+    let drivers = options.drivers;
     this.#labOptions = {
       ...(vlanRange === undefined ? {} : { vlanRange }),
       ...(onWarning === undefined ? {} : { onWarning }),
     };
-    let drivers: ReadonlySet<string> | undefined;
     const exec = createExec(trace === undefined ? {} : { trace });
     const session: Session = {
       lab: new Lab(this.#labOptions),

@@ -1,13 +1,16 @@
 /**
  * Golden transcripts: every `tests/golden/NAME.mm` script runs in transcript mode (minimega's
  * minitest format) and must print exactly `NAME.want`. In-process through {@linkcode runScript}, the
- * code path the CLI uses; `LABWIRE_UPDATE_GOLDEN=1` rewrites the .want files (review the diff!).
+ * code path the CLI uses, with the built-in NIC driver list (not the installed QEMU's), so that the
+ * transcripts do not depend on the machine. `LABWIRE_UPDATE_GOLDEN=1` rewrites the .want files (review
+ * the diff!).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
+import { NIC_DRIVERS } from "../lib/nic_drivers.ts";
 import { LabRunner } from "../lib/runner.ts";
 import { runScript } from "../lib/script.ts";
 
@@ -27,7 +30,7 @@ async function transcript(file: string): Promise<string> {
   const lines = fs.readFileSync(file, "utf8").split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   let out = "";
-  await runScript(new LabRunner({ host: "testhost" }), lines, {
+  await runScript(new LabRunner({ host: "testhost", drivers: NIC_DRIVERS }), lines, {
     transcript: true,
     stdout: (s) => out += s,
     stderr: (s) => out += s,
