@@ -23,6 +23,7 @@
 export * from "./lib/mac.ts";
 export * from "./lib/netspec.ts";
 export * from "./lib/nic_drivers.ts";
+export * from "./lib/go_int.ts";
 export * from "./lib/vlans.ts";
 export * from "./lib/lab.ts";
 export * from "./lib/exec.ts";

@@ -10,7 +10,8 @@
 import { isMulticastMac, parseMac } from "./mac.ts";
 import { type Netspec, parseNetspec } from "./netspec.ts";
 import { NIC_DRIVERS } from "./nic_drivers.ts";
-import { DEFAULT_NAMESPACE, parseGoInt, Vlans, type VlansState } from "./vlans.ts";
+import { parseGoInt } from "./go_int.ts";
+import { DEFAULT_NAMESPACE, Vlans, type VlansState } from "./vlans.ts";
 
 /** A VM NIC as configured: the netspec and the VLAN its token resolved to. */
 export interface NicConfig extends Netspec {
@@ -88,8 +89,7 @@ interface NamespaceState {
  * ```
  */
 export class Lab {
-  /** The VLAN alias engine. */
-  readonly vlans: Vlans;
+  #vlans: Vlans;
   /** The NIC drivers netspecs recognise; the CLI refreshes it from QEMU when QEMU is installed. */
   drivers: ReadonlySet<string>;
   #active = DEFAULT_NAMESPACE;
@@ -100,7 +100,7 @@ export class Lab {
   constructor(options: LabOptions = {}) {
     const { vlanRange, drivers = NIC_DRIVERS, onWarning = () => {} } = options;
     this.#warn = onWarning;
-    this.vlans = new Vlans({ ...(vlanRange === undefined ? {} : { range: vlanRange }), onWarning });
+    this.#vlans = new Vlans({ ...(vlanRange === undefined ? {} : { range: vlanRange }), onWarning });
     this.drivers = drivers;
   }
 
@@ -110,11 +110,10 @@ export class Lab {
       throw new TypeError(`Cannot load lab state: expected version 1, got ${JSON.stringify(state?.version)}`);
     }
     const lab = new Lab(options);
-    const vlans = Vlans.fromJSON(
+    lab.#vlans = Vlans.fromJSON(
       state.vlans,
       options.onWarning === undefined ? {} : { onWarning: options.onWarning },
     );
-    (lab as { vlans: Vlans }).vlans = vlans;
     lab.#namespaces.clear();
     for (const [name, ns] of Object.entries(state.namespaces)) {
       lab.#namespaces.set(name, { networks: ns.networks.map((n) => ({ ...n })) });
@@ -131,6 +130,11 @@ export class Lab {
       namespaces[name] = { networks: ns.networks.map((n) => ({ ...n })) };
     }
     return { version: 1, active: this.#active, vlans: this.vlans.toJSON(), namespaces };
+  }
+
+  /** The VLAN alias engine. */
+  get vlans(): Vlans {
+    return this.#vlans;
   }
 
   /** The active namespace: commands run in it unless told otherwise. */

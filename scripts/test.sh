@@ -19,7 +19,7 @@ deno_pass=$(count passed)
 deno_fail=$(count failed)
 
 echo "== bun test"
-bun test ./tests 2>&1 | tee "$log/bun" || status=1
+bun test --timeout 120000 ./tests 2>&1 | tee "$log/bun" || status=1
 bun_pass=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | tail -n 1)
 bun_fail=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) fail$/\1/p' | tail -n 1)
 

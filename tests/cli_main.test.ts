@@ -14,26 +14,29 @@ const cliArgv = process.versions.bun !== undefined
 
 function cli(args: readonly string[], stdin?: string): Promise<RunResult> {
   return nodeRunner.run([...cliArgv, ...args], {
-    timeoutMs: 30_000,
+    timeoutMs: 100_000,
     env: { LABWIRE_STATE: "", LABWIRE_BACKEND: "", NO_COLOR: "1" },
     ...(stdin === undefined ? {} : { stdin }),
   });
 }
+
+/** Each test starts runtimes (Deno or Bun) as processes: more than Bun's default 5 s on a loaded machine. */
+const SLOW = { timeout: 120_000 };
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "labwire-cli-"));
 }
 
 describe("cli.ts", () => {
-  test("-e runs commands in order and prints their output", async () => {
+  test("-e runs commands in order and prints their output", SLOW, async () => {
     const r = await cli(["-e", "vm config net A B", "-e", "vlans"]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [0, "alias | vlan\nA     | 101\nB     | 102\n", ""]);
   });
-  test("stops at the first failed command with status 1, errors on standard error", async () => {
+  test("stops at the first failed command with status 1, errors on standard error", SLOW, async () => {
     const r = await cli(["-e", "vlans add a 5", "-e", "vlans add a 6", "-e", "vlans"]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", "E: alias already in use\n"]);
   });
-  test("-k goes on after a failed command, still with status 1", async () => {
+  test("-k goes on after a failed command, still with status 1", SLOW, async () => {
     const r = await cli(["-k", "-e", "vlans add a 5", "-e", "vlans add a 6", "-e", "vlans"]);
     assert.deepEqual([r.code, r.stdout, r.stderr], [
       1,
@@ -41,11 +44,11 @@ describe("cli.ts", () => {
       "E: alias already in use\n",
     ]);
   });
-  test("reads commands from standard input", async () => {
+  test("reads commands from standard input", SLOW, async () => {
     const r = await cli([], "vm config net A\n\n# comment\nvm config net\n");
     assert.deepEqual([r.code, r.stdout], [0, "[A]\n"]);
   });
-  test("--transcript echoes lines, prints errors as E: and goes on", async () => {
+  test("--transcript echoes lines, prints errors as E: and goes on", SLOW, async () => {
     const dir = tempDir();
     const file = path.join(dir, "t.mm");
     fs.writeFileSync(file, "vlans add foo 200\r\nvlans add foo 201\n\nvlans\n");
@@ -57,7 +60,7 @@ describe("cli.ts", () => {
     );
     fs.rmSync(dir, { recursive: true });
   });
-  test("bad usage exits with status 2 and one clear line", async () => {
+  test("bad usage exits with status 2 and one clear line", SLOW, async () => {
     const cases: [string[], RegExp][] = [
       [["--bogus"], /^E: Unknown option '--bogus'/],
       [["/nonexistent/script.mm"], /^E: Cannot read script '\/nonexistent\/script.mm': no such file\n$/],
@@ -72,7 +75,7 @@ describe("cli.ts", () => {
       assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/, "no stack trace");
     }
   });
-  test("binary and huge input get a clear error, never a stack trace", async () => {
+  test("binary and huge input get a clear error, never a stack trace", SLOW, async () => {
     const dir = tempDir();
     const binary = path.join(dir, "bin.mm");
     fs.writeFileSync(binary, new Uint8Array([0x76, 0x6c, 0x61, 0x6e, 0x73, 0x00, 0xff, 0xfe, 0x0a]));
@@ -90,11 +93,11 @@ describe("cli.ts", () => {
     );
     fs.rmSync(dir, { recursive: true });
   });
-  test("--vlan-range sets the default range of a new lab", async () => {
+  test("--vlan-range sets the default range of a new lab", SLOW, async () => {
     const r = await cli(["--vlan-range", "2000-2002", "-e", "vm config net A B", "-e", "vlans range"]);
     assert.equal(r.stdout, "min  | max  | next\n2000 | 2002 | 2001\n");
   });
-  test("--help and --version", async () => {
+  test("--help and --version", SLOW, async () => {
     const help = await cli(["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: labwire \[options\] \[FILE\]/);
@@ -103,7 +106,7 @@ describe("cli.ts", () => {
 });
 
 describe("cli.ts --state", () => {
-  test("keeps the lab between runs", async () => {
+  test("keeps the lab between runs", SLOW, async () => {
     const dir = tempDir();
     const state = path.join(dir, "lab.json");
     assert.equal((await cli(["--state", state, "-e", "vm config net A", "-e", "namespace foo"])).code, 0);
@@ -115,7 +118,7 @@ describe("cli.ts --state", () => {
     assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).version, 1);
     fs.rmSync(dir, { recursive: true });
   });
-  test("reports a corrupt state file instead of starting over", async () => {
+  test("reports a corrupt state file instead of starting over", SLOW, async () => {
     const dir = tempDir();
     const state = path.join(dir, "lab.json");
     fs.writeFileSync(state, "{not json");
@@ -125,7 +128,7 @@ describe("cli.ts --state", () => {
     assert.equal(fs.readFileSync(state, "utf8"), "{not json");
     fs.rmSync(dir, { recursive: true });
   });
-  test("20 processes allocating aliases at once never share a VLAN or lose one", async () => {
+  test("20 processes allocating aliases at once never share a VLAN or lose one", SLOW, async () => {
     const dir = tempDir();
     const state = path.join(dir, "lab.json");
     const procs = Array.from({ length: 20 }, (_, p) => {

@@ -40,34 +40,36 @@ function errorOf(fn: () => unknown): Promise<ExecError> {
 
 describe("nodeRunner", () => {
   test("run() reports code 0 for `true` and 1 for `false`", async () => {
-    assert.deepEqual(await nodeRunner.run(["true"], { timeoutMs: 5000 }), {
+    assert.deepEqual(await nodeRunner.run(["true"], { timeoutMs: 60_000 }), {
       code: 0,
       stdout: "",
       stderr: "",
     });
-    assert.equal((await nodeRunner.run(["false"], { timeoutMs: 5000 })).code, 1);
+    assert.equal((await nodeRunner.run(["false"], { timeoutMs: 60_000 })).code, 1);
   });
 
   test("run() collects stdout and stderr separately with the exit code", async () => {
-    const result = await nodeRunner.run(["sh", "-c", "echo out; echo err >&2; exit 3"], { timeoutMs: 5000 });
+    const result = await nodeRunner.run(["sh", "-c", "echo out; echo err >&2; exit 3"], {
+      timeoutMs: 60_000,
+    });
     assert.deepEqual(result, { code: 3, stdout: "out\n", stderr: "err\n" });
   });
 
   test("run() pipes stdin and otherwise gives the program an empty one", async () => {
-    const piped = await nodeRunner.run(["cat"], { timeoutMs: 5000, stdin: "hello\nworld\n" });
+    const piped = await nodeRunner.run(["cat"], { timeoutMs: 60_000, stdin: "hello\nworld\n" });
     assert.equal(piped.stdout, "hello\nworld\n");
-    const empty = await nodeRunner.run(["cat"], { timeoutMs: 5000 });
+    const empty = await nodeRunner.run(["cat"], { timeoutMs: 60_000 });
     assert.deepEqual(empty, { code: 0, stdout: "", stderr: "" });
   });
 
   test("run() survives a program that ignores a large stdin", async () => {
-    const result = await nodeRunner.run(["true"], { timeoutMs: 5000, stdin: "x".repeat(1 << 20) });
+    const result = await nodeRunner.run(["true"], { timeoutMs: 60_000, stdin: "x".repeat(1 << 20) });
     assert.equal(result.code, 0);
   });
 
   test("run() adds env to the parent's environment", async () => {
     const result = await nodeRunner.run(["sh", "-c", 'echo "$LABWIRE_TEST_VAR"; command -v cat >/dev/null'], {
-      timeoutMs: 5000,
+      timeoutMs: 60_000,
       env: { LABWIRE_TEST_VAR: "a b" },
     });
     assert.deepEqual(result, { code: 0, stdout: "a b\n", stderr: "" });
@@ -75,7 +77,7 @@ describe("nodeRunner", () => {
 
   test("run() passes arguments verbatim, without a shell", async () => {
     const args = ["$HOME", "a b", "'q'", "*", ""];
-    const result = await nodeRunner.run(["printf", "[%s]", ...args], { timeoutMs: 5000 });
+    const result = await nodeRunner.run(["printf", "[%s]", ...args], { timeoutMs: 60_000 });
     assert.equal(result.stdout, "[$HOME][a b]['q'][*][]");
   });
 
@@ -119,12 +121,12 @@ describe("nodeRunner", () => {
   });
 
   test("run() reports a signal that killed the program as 128 + n", async () => {
-    const result = await nodeRunner.run(["sh", "-c", "kill -KILL $$"], { timeoutMs: 5000 });
+    const result = await nodeRunner.run(["sh", "-c", "kill -KILL $$"], { timeoutMs: 60_000 });
     assert.deepEqual(result, { code: 137, stdout: "", stderr: "", signal: "SIGKILL" });
   });
 
   test("run() rejects a missing program with notFound and code 127", async () => {
-    const error = await errorOf(() => nodeRunner.run([MISSING, "-device", "?"], { timeoutMs: 5000 }));
+    const error = await errorOf(() => nodeRunner.run([MISSING, "-device", "?"], { timeoutMs: 60_000 }));
     assert.equal(error.message, `Cannot run "${MISSING} -device ?": program not found`);
     assert.equal(error.notFound, true);
     assert.equal(error.code, 127);
@@ -137,7 +139,7 @@ describe("nodeRunner", () => {
       const file = path.join(dir, "script");
       writeFileSync(file, "#!/bin/sh\necho hi\n");
       chmodSync(file, 0o644);
-      const error = await errorOf(() => nodeRunner.run([file], { timeoutMs: 5000 }));
+      const error = await errorOf(() => nodeRunner.run([file], { timeoutMs: 60_000 }));
       assert.equal(error.message, `Cannot run "${file}": permission denied`);
       assert.deepEqual([error.code, error.notFound, error.errno], [126, false, "EACCES"]);
     });
@@ -167,7 +169,7 @@ describe("nodeRunner", () => {
   });
 
   test("run() rejects an empty argv with a TypeError", async () => {
-    await assert.rejects(nodeRunner.run([], { timeoutMs: 5000 }), {
+    await assert.rejects(nodeRunner.run([], { timeoutMs: 60_000 }), {
       name: "TypeError",
       message: "Cannot run command as argv is empty",
     });

@@ -447,6 +447,7 @@ describe("StateStore", () => {
   });
 
   test("update() loses nothing when 20 processes update one file at once", {
+    timeout: 120_000, // 20 runtimes start at once on a 2-core machine (Bun's default is 5 s)
     skip: runtime === undefined ? "needs Deno or Bun to run tests/_fixtures/state_worker.ts" : false,
   }, async () => {
     await withTempDir(async (dir) => {

@@ -5,11 +5,11 @@ import {
   DEFAULT_NAMESPACE,
   DEFAULT_VLAN_RANGE,
   parseAlias,
-  parseGoInt,
   VlanError,
   Vlans,
   type VlansState,
 } from "../lib/vlans.ts";
+import { parseGoInt } from "../lib/go_int.ts";
 
 /** A table that records its warnings. */
 function withWarnings(options: { range?: { min: number; max: number } } = {}): {

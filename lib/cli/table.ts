@@ -6,6 +6,8 @@
  * @module
  */
 
+import { parseGoInt } from "../go_int.ts";
+
 /**
  * Compares two rows the way minimega sorts tables: the first differing column decides; if both
  * cells are integers (Go's `strconv.Atoi`) they compare as numbers, otherwise as strings of bytes.
@@ -25,8 +27,8 @@ export function compareRows(a: readonly string[], b: readonly string[]): number 
     const x = a[k]!;
     const y = b[k]!;
     if (x === y) continue;
-    const nx = atoi(x);
-    const ny = atoi(y);
+    const nx = parseGoInt(x);
+    const ny = parseGoInt(y);
     if (nx !== undefined && ny !== undefined) return nx < ny ? -1 : nx > ny ? 1 : 0;
     return compareBytes(x, y);
   }
@@ -87,13 +89,6 @@ function runeLength(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
-}
-
-/** Go's `strconv.Atoi` on 64-bit: an optional sign and decimal digits. */
-function atoi(s: string): number | undefined {
-  if (!/^[+-]?\d+$/.test(s)) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 const encoder = new TextEncoder();

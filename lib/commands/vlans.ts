@@ -7,7 +7,7 @@
  */
 
 import type { Handler } from "../cli/registry.ts";
-import { parseGoInt } from "../vlans.ts";
+import { parseGoInt } from "../go_int.ts";
 import type { Session } from "./session.ts";
 
 /** The `vlans` family of commands. */
