@@ -153,10 +153,8 @@ async function repl(runner: LabRunner): Promise<boolean> {
   const historyFile = path.join(os.homedir(), ".labwire_history");
   let history: string[] = [];
   try {
-    history = fs.readFileSync(historyFile, "utf8").split("\n").filter((l) => l !== "").reverse().slice(
-      0,
-      1000,
-    );
+    const lines = fs.readFileSync(historyFile, "utf8").split("\n").filter((l) => l !== "");
+    history = lines.reverse().slice(0, 1000); // readline wants the newest first
   } catch {
     // no history yet
   }
@@ -168,6 +166,9 @@ async function repl(runner: LabRunner): Promise<boolean> {
     historySize: 1000,
     terminal: true,
   });
+  // input typed ahead (or pasted) and then ended is still run, line by line, after readline closes
+  let closed = false;
+  rl.on("close", () => closed = true);
   let ok = true;
   rl.prompt();
   for await (const line of rl) {
@@ -184,7 +185,7 @@ async function repl(runner: LabRunner): Promise<boolean> {
     write(process.stdout, output);
     for (const error of errors) write(process.stderr, `E: ${error}`);
     if (errors.length > 0) ok = false;
-    rl.prompt();
+    if (!closed) rl.prompt();
   }
   rl.close();
   return ok;

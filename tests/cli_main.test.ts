@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { nodeRunner, type RunResult } from "../lib/exec.ts";
+import { nodeRunner, type RunResult, which } from "../lib/exec.ts";
 
 const root = path.join(import.meta.dirname!, "..");
 const cliArgv = process.versions.bun !== undefined
@@ -102,6 +102,31 @@ describe("cli.ts", () => {
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^Usage: labwire \[options\] \[FILE\]/);
     assert.match((await cli(["--version"])).stdout, /^labwire \d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe("cli.ts on a terminal", () => {
+  const script = which("script");
+  test("gives a prompt, runs what is typed and keeps a history", {
+    ...SLOW,
+    skip: script === undefined ? "needs script(1) from util-linux for a pseudo-terminal" : false,
+  }, async () => {
+    const home = tempDir();
+    const command = cliArgv.map((a) => `'${a}'`).join(" ");
+    const r = await nodeRunner.run([script!, "-qec", command, "/dev/null"], {
+      timeoutMs: 100_000,
+      env: { HOME: home, LABWIRE_STATE: "", NO_COLOR: "1", TERM: "dumb" },
+      stdin: "vm config net A\nvlans\nvlans add A 5\nquit\n",
+    });
+    const out = r.stdout.replaceAll("\r", "");
+    assert.match(out, /labwire\$ /);
+    assert.match(out, /alias \| vlan\nA     \| 101\n/);
+    assert.match(out, /E: alias already in use\n/);
+    assert.equal(
+      fs.readFileSync(path.join(home, ".labwire_history"), "utf8"),
+      "vm config net A\nvlans\nvlans add A 5\n",
+    );
+    fs.rmSync(home, { recursive: true });
   });
 });
 
