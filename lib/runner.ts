@@ -105,12 +105,12 @@ export class LabRunner {
     const store = this.#store;
     const compiled = this.interpreter.compile(line);
     if (store === undefined || compiled === undefined || typeof compiled === "string") {
-      return await this.interpreter.execute(line);
+      return await this.interpreter.executeCompiled(compiled);
     }
     try {
       return await store.transform(async (doc) => {
         this.session.lab = Lab.fromJSON(doc, this.#labOptions);
-        const result = await this.interpreter.execute(line);
+        const result = await this.interpreter.executeCompiled(compiled);
         return { result, doc: this.session.lab.toJSON() };
       });
     } catch (error) {

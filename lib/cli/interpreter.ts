@@ -66,7 +66,15 @@ export class Interpreter<Ctx> implements Engine<Ctx> {
    * @returns Its output and errors.
    */
   async execute(line: string): Promise<LineResult> {
-    const compiled = this.compile(line);
+    return await this.executeCompiled(this.compile(line));
+  }
+
+  /**
+   * Runs what {@linkcode Interpreter.compile} made of a line: a command, nothing, or an error.
+   *
+   * @returns Its output and errors.
+   */
+  async executeCompiled(compiled: Command<Ctx> | string | undefined): Promise<LineResult> {
     if (compiled === undefined) return { output: "", errors: [] };
     if (typeof compiled === "string") return { output: "", errors: [compiled] };
     const responses = await this.run(compiled);
