@@ -54,15 +54,15 @@ describe("Lab namespaces", () => {
     assert.deepEqual(lab.networks("foo").map((n) => n.vlanId), [102]);
     assert.deepEqual(lab.namespaceNames(), ["foo", "minimega"]);
   });
-  test("destroyNamespace() removes one and falls back to the default namespace", () => {
+  test("destroyNamespace() removes one and falls back to the default namespace", async () => {
     const lab = new Lab();
     lab.setActiveNamespace("foo");
     lab.configureNetworks("foo", ["A"]);
-    lab.destroyNamespace("foo");
+    await lab.destroyNamespace("foo");
     assert.equal(lab.activeNamespace, "minimega");
     assert.deepEqual(lab.namespaceNames(), ["minimega"]);
     assert.deepEqual(lab.vlans.aliases("foo"), []);
-    assert.throws(() => lab.destroyNamespace("foo"), {
+    await assert.rejects(lab.destroyNamespace("foo"), {
       name: "NamespaceError",
       message: "unknown namespace: foo",
     });
@@ -73,10 +73,10 @@ describe("Lab namespaces", () => {
       assert.throws(() => lab.setActiveNamespace(bad), { name: "NamespaceError" }, bad);
     }
   });
-  test("clearAll() resets everything", () => {
+  test("clearAll() resets everything", async () => {
     const lab = new Lab();
     lab.configureNetworks("foo", ["A", "300"]);
-    lab.clearAll();
+    await lab.clearAll();
     assert.deepEqual(lab.toJSON(), new Lab().toJSON());
   });
 });

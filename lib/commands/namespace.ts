@@ -59,10 +59,10 @@ config. The default namespace is minimega.
 	clear namespace           makes the default namespace, minimega, active again
 	clear namespace <name>    destroys <name>: its VLAN aliases and range and its VM config
 	clear namespace all       destroys every namespace`,
-      run(cmd, session) {
+      async run(cmd, session) {
         const name = cmd.strings.get("name");
         if (name === undefined) session.lab.setActiveNamespace(DEFAULT_NAMESPACE);
-        else session.lab.destroyNamespace(name);
+        else await session.lab.destroyNamespace(name);
       },
     },
   ];

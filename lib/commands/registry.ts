@@ -8,9 +8,13 @@
 import { builtinHandlers } from "../cli/builtins.ts";
 import { helpHandler } from "../cli/help.ts";
 import { Registry } from "../cli/registry.ts";
+import { bridgeHandlers } from "./bridge.ts";
+import { captureHandlers } from "./capture.ts";
 import { clearHandlers } from "./clear.ts";
 import { namespaceHandlers } from "./namespace.ts";
+import { pingHandlers } from "./ping.ts";
 import type { Session } from "./session.ts";
+import { tapHandlers } from "./tap.ts";
 import { vlansHandlers } from "./vlans.ts";
 import { vmHandlers } from "./vm.ts";
 
@@ -26,15 +30,18 @@ import { vmHandlers } from "./vm.ts";
  */
 export function createRegistry(): Registry<Session> {
   const registry = new Registry<Session>();
-  for (
-    const family of [
-      builtinHandlers<Session>(),
-      namespaceHandlers(),
-      vlansHandlers(),
-      vmHandlers(),
-      clearHandlers(),
-    ]
-  ) {
+  const families = [
+    builtinHandlers<Session>(),
+    namespaceHandlers(),
+    vlansHandlers(),
+    vmHandlers(),
+    tapHandlers(),
+    bridgeHandlers(),
+    captureHandlers(),
+    pingHandlers(),
+    clearHandlers(),
+  ];
+  for (const family of families) {
     for (const handler of family) registry.register(handler);
   }
   registry.register(helpHandler(registry));

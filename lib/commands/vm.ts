@@ -7,11 +7,116 @@
 
 import type { Handler } from "../cli/registry.ts";
 import { formatNetspec } from "../netspec.ts";
+import type { VmType } from "../vms.ts";
 import type { Session } from "./session.ts";
 
-/** The `vm config` network commands. */
+/** The columns of `vm info`: who the VM is, then minimega's networking columns. */
+export const VM_INFO_HEADER = [
+  "id",
+  "name",
+  "state",
+  "type",
+  "vlan",
+  "bridge",
+  "tap",
+  "mac",
+  "ip",
+  "ip6",
+  "qos",
+  "qinq",
+  "bond",
+] as const;
+
+/** The `vm` commands: config networks, launch, info, lifecycle and runtime NIC changes. */
 export function vmHandlers(): Handler<Session>[] {
   return [
+    {
+      patterns: ["vm launch <kvm,container> <name or count>"],
+      helpShort: "launch VMs",
+      helpLong: `Launches VMs with the active namespace's VM config: kvm (QEMU) or container VMs. Names may
+be a list such as a,b or a range such as vm[1-3]; a number launches that many VMs named vm-<id>.
+
+Each NIC of the config gets a tap (mega_tapN) on its bridge, on its VLAN, and a MAC: the configured
+one, or a generated locally administered one. VMs start paused, as in minimega: see "vm start".`,
+      async run(cmd, session) {
+        const type: VmType = cmd.bools.has("kvm") ? "kvm" : "container";
+        await session.refreshDrivers();
+        await session.lab.launchVms(session.lab.activeNamespace, type, cmd.strings.get("name")!);
+      },
+    },
+    {
+      patterns: ["vm info"],
+      helpShort: "print information about VMs",
+      helpLong: `Prints the active namespace's VMs: id, name, state and type, then the networking columns
+minimega prints, one item per NIC: vlan (alias and number), bridge, tap, mac, ip (as given with
+"vm net ip"), ip6, qos, qinq and bond. Use .columns and .filter to pick, e.g.:
+
+	.columns name,vlan,ip vm info`,
+      run(_cmd, session) {
+        return { header: [...VM_INFO_HEADER], rows: session.lab.vmInfo(session.lab.activeNamespace) };
+      },
+    },
+    {
+      patterns: ["vm <start,stop,kill> <vm target>"],
+      helpShort: "start, pause or kill VMs",
+      helpLong: `Starts (runs), stops (pauses) or kills VMs. The target is a VM name or id, a list such as
+a,b or vm[1-3], or all. A killed KVM VM keeps its taps; a killed container's taps are destroyed and
+made again when it starts.`,
+      async run(cmd, session) {
+        const ns = session.lab.activeNamespace;
+        const target = cmd.strings.get("vm")!;
+        if (cmd.bools.has("start")) await session.lab.startVms(ns, target);
+        else if (cmd.bools.has("stop")) session.lab.stopVms(ns, target);
+        else await session.lab.killVms(ns, target);
+      },
+    },
+    {
+      patterns: ["vm flush"],
+      helpShort: "discard VMs that quit or failed",
+      helpLong: `Forgets the active namespace's VMs that quit or failed, and destroys their taps (and the
+mirrors whose destination they were).`,
+      async run(_cmd, session) {
+        await session.lab.flushVms(session.lab.activeNamespace);
+      },
+    },
+    {
+      patterns: [
+        "vm net <add,> <vm target> [netspec]...",
+        "vm net <connect,> <vm target> <tap position> <vlan> [bridge]",
+        "vm net <disconnect,> <vm target> <tap position>",
+        "vm net <ip,> <vm target> <tap position> <cidr>",
+      ],
+      helpShort: "change VM NICs at runtime",
+      helpLong: `Changes the NICs of running VMs:
+
+	vm net add <vm> <netspec>...                 adds NICs (KVM VMs only), as in vm config networks
+	vm net connect <vm> <nic> <vlan> [bridge]    moves NIC number <nic> to a VLAN, on the given bridge,
+	                                             else its bridge, else mega_bridge
+	vm net disconnect <vm> <nic>                 takes the NIC off its bridge
+	vm net ip <vm> <nic> <cidr>                  gives the NIC an address in the guest (a labwire
+	                                             extension, so that "ping" can show what reaches what)`,
+      async run(cmd, session) {
+        const lab = session.lab;
+        const ns = lab.activeNamespace;
+        const target = cmd.strings.get("vm")!;
+        if (cmd.bools.has("add")) {
+          await session.refreshDrivers();
+          await session.lab.addVmNics(ns, target, cmd.lists.get("netspec") ?? []);
+        } else if (cmd.bools.has("connect")) {
+          await lab.connectVmNic(
+            ns,
+            target,
+            cmd.strings.get("tap")!,
+            cmd.strings.get("vlan")!,
+            cmd.strings.get("bridge"),
+          );
+        } else if (cmd.bools.has("disconnect")) {
+          await lab.disconnectVmNic(ns, target, cmd.strings.get("tap")!);
+        } else {
+          await lab.addVmAddress(ns, target, cmd.strings.get("tap")!, cmd.strings.get("cidr")!);
+        }
+      },
+    },
     {
       patterns: ["vm config networks [netspec]..."],
       helpShort: "network config for the VMs to launch",

@@ -1,0 +1,141 @@
+// Runtime-neutral.
+/**
+ * The one interface between the lab model and what carries its frames: the simulator (`sim/`) or
+ * Open vSwitch. The lab model decides everything minimega's rules decide (names, VLANs, errors) and
+ * asks its backend to realise the result: bridges, ports, mirrors, addresses, captures, pings.
+ *
+ * @module
+ */
+
+/** How a port treats VLANs, as Open vSwitch does. */
+export type PortMode =
+  | { readonly kind: "access"; readonly tag: number }
+  | { readonly kind: "trunk"; readonly trunks?: readonly number[] }
+  | { readonly kind: "dot1q-tunnel"; readonly tag: number };
+
+/** What a port is for. */
+export type PortRole = "vm" | "host" | "capture" | "trunk" | "tunnel";
+
+/** A port as the lab model wants it. */
+export interface PortSpec {
+  /** The port's (and its interface's) name, e.g. `mega_tap3`. */
+  readonly name: string;
+  /** Its VLAN mode. */
+  readonly mode: PortMode;
+  /** What it is for. */
+  readonly role: PortRole;
+  /** The MAC of the endpoint behind it (VM NIC, host tap), if it has one. */
+  readonly mac?: string;
+}
+
+/** A mirror as the lab model wants it. */
+export interface MirrorSpec {
+  /** Its name, e.g. `mirror-mega_tap5`. */
+  readonly name: string;
+  /** Mirror every port's traffic. */
+  readonly selectAll: boolean;
+  /** Ports whose received frames are mirrored. */
+  readonly selectSrc: readonly string[];
+  /** Ports whose transmitted frames are mirrored. */
+  readonly selectDst: readonly string[];
+  /** The port that gets the copies. */
+  readonly output: string;
+}
+
+/** A capture as the lab model wants it. */
+export interface CaptureSpec {
+  /** The capture's id, unique for the lab's lifetime. */
+  readonly id: number;
+  /** The bridge of the port captured. */
+  readonly bridge: string;
+  /** The port whose frames are written. */
+  readonly port: string;
+  /** The pcap file. */
+  readonly path: string;
+  /** Bytes kept of each frame. */
+  readonly snaplen: number;
+  /** A BPF filter, or "". */
+  readonly filter: string;
+}
+
+/** The result of a ping. */
+export interface PingResult {
+  /** Echo requests sent. */
+  readonly sent: number;
+  /** Echo replies received. */
+  readonly received: number;
+}
+
+/** Realises the lab model's bridges, ports, mirrors and captures. */
+export interface Backend {
+  /** `sim` or `ovs`. */
+  readonly name: string;
+  /** Creates a bridge (no error if it exists). */
+  addBridge(bridge: string): Promise<void>;
+  /** Removes a bridge and everything on it. */
+  removeBridge(bridge: string): Promise<void>;
+  /** Adds a port. */
+  addPort(bridge: string, port: PortSpec): Promise<void>;
+  /** Removes a port. */
+  removePort(bridge: string, port: string): Promise<void>;
+  /** Adds a mirror. */
+  addMirror(bridge: string, mirror: MirrorSpec): Promise<void>;
+  /** Removes a mirror. */
+  removeMirror(bridge: string, mirror: string): Promise<void>;
+  /** Gives the endpoint behind a port an IPv4 address (`10.0.0.1/24`). */
+  addAddress(bridge: string, port: string, cidr: string): Promise<void>;
+  /** Starts writing a port's frames to a pcap file. */
+  startCapture(capture: CaptureSpec): Promise<void>;
+  /** Stops a capture and completes its file. */
+  stopCapture(id: number): Promise<void>;
+  /** Sends echo requests from the endpoint behind a port. */
+  ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult>;
+}
+
+/**
+ * A backend that realises nothing: the lab model's rules and tables without any frames. Pings get no
+ * reply and captures write nothing. For tests of the model alone.
+ */
+export class NullBackend implements Backend {
+  readonly name = "null";
+  /** Does nothing. */
+  addBridge(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  removeBridge(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  addPort(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  removePort(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  addMirror(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  removeMirror(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  addAddress(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  startCapture(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  stopCapture(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Sends nothing: every echo is lost. */
+  ping(_bridge: string, _port: string, _ip: string, count: number): Promise<PingResult> {
+    return Promise.resolve({ sent: count, received: 0 });
+  }
+}

@@ -1,0 +1,45 @@
+// Runtime-neutral.
+/**
+ * `bridge`, `bridge trunk`, `bridge notrunk`, `bridge config` and `bridge destroy`.
+ *
+ * @module
+ */
+
+import type { Handler } from "../cli/registry.ts";
+import type { Session } from "./session.ts";
+
+/** The `bridge` commands. */
+export function bridgeHandlers(): Handler<Session>[] {
+  return [{
+    patterns: [
+      "bridge",
+      "bridge <config,> <bridge> <config>",
+      "bridge <trunk,> <bridge> <interface>",
+      "bridge <notrunk,> <bridge> <interface>",
+      "bridge <destroy,> <bridge>",
+    ],
+    helpShort: "display information about and modify virtual bridges",
+    helpLong: `Bridges are made when a VM NIC or a tap first uses them. Bridges are not namespace aware.
+
+	bridge                            the bridges: vlans in use, trunks, tunnels, bonds, config
+	bridge trunk <bridge> <iface>     adds an untagged port carrying every VLAN (e.g. to another host)
+	bridge notrunk <bridge> <iface>   removes it
+	bridge config <bridge> <k=v>      sets a bridge setting, e.g. rstp_enable=true
+	bridge destroy <bridge>           destroys a bridge, its host taps, trunks, mirrors and captures
+
+Unlike minimega, listing bridges does not create mega_bridge, and a bridge that VM NICs are on is not
+destroyed under them.`,
+    async run(cmd, session) {
+      const lab = session.lab;
+      const bridge = cmd.strings.get("bridge");
+      if (cmd.bools.has("trunk")) return await lab.trunk(bridge!, cmd.strings.get("interface")!);
+      if (cmd.bools.has("notrunk")) return await lab.notrunk(bridge!, cmd.strings.get("interface")!);
+      if (cmd.bools.has("config")) return await lab.configureBridge(bridge!, cmd.strings.get("config")!);
+      if (cmd.bools.has("destroy")) return await lab.destroyBridge(bridge!);
+      return {
+        header: ["bridge", "preexisting", "vlans", "trunks", "tunnels", "bonds", "config"],
+        rows: lab.bridgeRows(lab.activeNamespace),
+      };
+    },
+  }];
+}
