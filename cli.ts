@@ -35,6 +35,7 @@ Options:
                          (default: $LABWIRE_STATE, else nothing is kept)
       --vlan-range MIN-MAX
                          the default VLAN range of a new lab, half-open (default 101-4096)
+      --seed SEED        generate the same MACs on every run (default: random)
       --trace            print every external command as "+ argv..." on standard error
   -q, --quiet            do not print warnings
   -h, --help             print this help
@@ -55,6 +56,7 @@ interface CliOptions {
   readonly keepGoing: boolean;
   readonly statePath: string | undefined;
   readonly vlanRange: { min: number; max: number } | undefined;
+  readonly seed: string | undefined;
   readonly trace: boolean;
   readonly quiet: boolean;
 }
@@ -72,6 +74,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
         backend: { type: "string" },
         state: { type: "string" },
         "vlan-range": { type: "string" },
+        seed: { type: "string" },
         trace: { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
@@ -112,6 +115,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     keepGoing: values["keep-going"] ?? false,
     statePath,
     vlanRange,
+    seed: values.seed,
     trace: values.trace ?? false,
     quiet: values.quiet ?? false,
   };
@@ -212,6 +216,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const runner = new LabRunner({
     ...(opts.statePath === undefined ? {} : { statePath: opts.statePath }),
     ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
+    ...(opts.seed === undefined ? {} : { macSeed: opts.seed }),
     onWarning: (message) => {
       if (!opts.quiet) write(process.stderr, `warning: ${message}`);
     },

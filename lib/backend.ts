@@ -84,6 +84,13 @@ export interface Backend {
   removeMirror(bridge: string, mirror: string): Promise<void>;
   /** Gives the endpoint behind a port an IPv4 address (`10.0.0.1/24`). */
   addAddress(bridge: string, port: string, cidr: string): Promise<void>;
+  /**
+   * Gets the endpoint behind a port an address by DHCP.
+   *
+   * @returns The address, `10.0.0.7/24`.
+   * @throws {Error} When no lease came in time: `Cannot get an address by DHCP for tap X: ...`.
+   */
+  dhcp(bridge: string, port: string): Promise<string>;
   /** Starts writing a port's frames to a pcap file. */
   startCapture(capture: CaptureSpec): Promise<void>;
   /** Stops a capture and completes its file. */
@@ -125,6 +132,12 @@ export class NullBackend implements Backend {
   /** Does nothing. */
   addAddress(): Promise<void> {
     return Promise.resolve();
+  }
+  /** Fails: there is no DHCP server. */
+  dhcp(_bridge: string, port: string): Promise<string> {
+    return Promise.reject(
+      new Error(`Cannot get an address by DHCP for tap ${port}: no DHCP server answered`),
+    );
   }
   /** Does nothing. */
   startCapture(): Promise<void> {

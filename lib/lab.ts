@@ -763,8 +763,10 @@ export class Lab {
     });
     ns.hostTaps.push(tap.name);
     try {
-      if (dhcp) throw new Error(`Cannot get an address by DHCP for tap ${tap.name}: no DHCP server answered`);
-      if (cidr !== undefined) {
+      if (dhcp) {
+        const lease = await this.#backend.dhcp(bridge, tap.name);
+        this.#topology.updateTap(bridge, { ...tap, addresses: [lease] });
+      } else if (cidr !== undefined) {
         await this.#backend.addAddress(bridge, tap.name, cidr);
         this.#topology.updateTap(bridge, { ...tap, addresses: [cidr] });
       }

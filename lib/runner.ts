@@ -39,6 +39,8 @@ export interface LabRunnerOptions {
   flags?: Flags;
   /** The host name responses carry (`.annotate true`, `.json true`). @default {os.hostname()} */
   host?: string;
+  /** Makes generated MACs reproducible (`--seed`). @default {random} */
+  macSeed?: string;
 }
 
 /**
@@ -69,6 +71,7 @@ export class LabRunner {
     this.#labOptions = {
       ...(vlanRange === undefined ? {} : { vlanRange }),
       ...(onWarning === undefined ? {} : { onWarning }),
+      ...(options.macSeed === undefined ? {} : { macSeed: options.macSeed }),
     };
     const exec = createExec(trace === undefined ? {} : { trace });
     const session: Session = {

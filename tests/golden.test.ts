@@ -30,7 +30,7 @@ async function transcript(file: string): Promise<string> {
   const lines = fs.readFileSync(file, "utf8").split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   let out = "";
-  await runScript(new LabRunner({ host: "testhost", drivers: NIC_DRIVERS }), lines, {
+  await runScript(new LabRunner({ host: "testhost", drivers: NIC_DRIVERS, macSeed: "golden" }), lines, {
     transcript: true,
     stdout: (s) => out += s,
     stderr: (s) => out += s,
