@@ -1,0 +1,169 @@
+/** The lab model's networking half, checked through the calls it makes to its backend. */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec } from "../lib/backend.ts";
+import { Lab } from "../lib/lab.ts";
+
+/** A backend that records what it is asked to do. */
+class RecordingBackend implements Backend {
+  readonly name = "recording";
+  readonly calls: string[] = [];
+  readonly ports = new Map<string, PortSpec>();
+  addBridge(bridge: string): Promise<void> {
+    this.calls.push(`addBridge ${bridge}`);
+    return Promise.resolve();
+  }
+  removeBridge(bridge: string): Promise<void> {
+    this.calls.push(`removeBridge ${bridge}`);
+    return Promise.resolve();
+  }
+  addPort(bridge: string, port: PortSpec): Promise<void> {
+    this.ports.set(port.name, port);
+    this.calls.push(`addPort ${bridge} ${port.name} ${port.role} ${JSON.stringify(port.mode)}`);
+    return Promise.resolve();
+  }
+  removePort(bridge: string, port: string): Promise<void> {
+    this.ports.delete(port);
+    this.calls.push(`removePort ${bridge} ${port}`);
+    return Promise.resolve();
+  }
+  addMirror(bridge: string, mirror: MirrorSpec): Promise<void> {
+    this.calls.push(`addMirror ${bridge} ${JSON.stringify(mirror)}`);
+    return Promise.resolve();
+  }
+  removeMirror(bridge: string, mirror: string): Promise<void> {
+    this.calls.push(`removeMirror ${bridge} ${mirror}`);
+    return Promise.resolve();
+  }
+  addAddress(bridge: string, port: string, cidr: string): Promise<void> {
+    this.calls.push(`addAddress ${bridge} ${port} ${cidr}`);
+    return Promise.resolve();
+  }
+  dhcp(_bridge: string, port: string): Promise<string> {
+    this.calls.push(`dhcp ${port}`);
+    return Promise.resolve("10.9.0.7/24");
+  }
+  startCapture(capture: CaptureSpec): Promise<void> {
+    this.calls.push(`startCapture ${JSON.stringify(capture)}`);
+    return Promise.resolve();
+  }
+  stopCapture(id: number): Promise<void> {
+    this.calls.push(`stopCapture ${id}`);
+    return Promise.resolve();
+  }
+  ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
+    this.calls.push(`ping ${bridge} ${port} ${ip} ${count}`);
+    return Promise.resolve({ sent: count, received: count - 1 });
+  }
+}
+
+function setup() {
+  const backend = new RecordingBackend();
+  const lab = new Lab({ backend, macSeed: 1 });
+  return { backend, lab };
+}
+
+describe("Lab networking", () => {
+  test("launchVms() plugs each NIC with the port mode its VLAN needs", async () => {
+    const { backend, lab } = setup();
+    lab.configureNetworks("minimega", ["LAN", "0", "lab,CORE,qinq"]);
+    await lab.launchVms("minimega", "kvm", "a");
+    assert.deepEqual(backend.calls, [
+      "addBridge mega_bridge",
+      'addPort mega_bridge mega_tap0 vm {"kind":"access","tag":101}',
+      "addBridge mega_bridge",
+      'addPort mega_bridge mega_tap1 vm {"kind":"trunk"}',
+      "addBridge lab",
+      'addPort lab mega_tap2 vm {"kind":"dot1q-tunnel","tag":102}',
+    ]);
+    const macs = lab.vms("minimega")[0]!.nics.map((n) => n.mac);
+    assert.equal(new Set(macs).size, 3, "distinct generated MACs");
+    for (const mac of macs) {
+      assert.equal(parseInt(mac.slice(0, 2), 16) & 3, 2, "locally administered unicast");
+    }
+  });
+  test("generated MACs are reproducible under a seed and survive JSON", async () => {
+    const one = setup();
+    const two = setup();
+    for (const { lab } of [one, two]) {
+      lab.configureNetworks("minimega", ["LAN"]);
+      await lab.launchVms("minimega", "kvm", "a,b");
+    }
+    assert.deepEqual(one.lab.vmInfo("minimega"), two.lab.vmInfo("minimega"));
+    const restored = Lab.fromJSON(JSON.parse(JSON.stringify(one.lab.toJSON())), { macSeed: 1 });
+    await one.lab.launchVms("minimega", "kvm", "c");
+    await restored.launchVms("minimega", "kvm", "c");
+    assert.deepEqual(restored.vmInfo("minimega"), one.lab.vmInfo("minimega"));
+  });
+  test("mirrorTaps() makes minimega's mirror: source both ways, output the destination", async () => {
+    const { backend, lab } = setup();
+    await lab.createTap("minimega", "LAN", { name: "web" });
+    await lab.createTap("minimega", "LAN", { name: "ids" });
+    await lab.mirrorTaps("minimega", "web", "ids");
+    assert.equal(
+      backend.calls.at(-1),
+      'addMirror mega_bridge {"name":"mirror-ids","selectAll":false,"selectSrc":["web"],"selectDst":["web"],"output":"ids"}',
+    );
+    await lab.deleteTap("minimega", "ids");
+    assert.deepEqual(backend.calls.slice(-2), [
+      "removeMirror mega_bridge mirror-ids",
+      "removePort mega_bridge ids",
+    ]);
+  });
+  test("a bridge capture is a trunk capture tap fed by a select-all mirror, removed with the capture", async () => {
+    const { backend, lab } = setup();
+    await lab.createTap("minimega", "LAN", { name: "web" });
+    lab.setSnaplen("minimega", "128");
+    await lab.captureBridge("minimega", "mega_bridge", "/tmp/x.pcap");
+    assert.deepEqual(backend.calls.slice(-3), [
+      'addPort mega_bridge mega_tap0 capture {"kind":"trunk"}',
+      'addMirror mega_bridge {"name":"mirror-mega_tap0","selectAll":true,"selectSrc":[],"selectDst":[],"output":"mega_tap0"}',
+      'startCapture {"id":0,"bridge":"mega_bridge","port":"mega_tap0","path":"/tmp/x.pcap","snaplen":128,"filter":""}',
+    ]);
+    await lab.clearCaptures("minimega");
+    assert.deepEqual(backend.calls.slice(-3), [
+      "stopCapture 0",
+      "removeMirror mega_bridge mirror-mega_tap0",
+      "removePort mega_bridge mega_tap0",
+    ]);
+  });
+  test("flushing a VM that is a mirror destination frees its tap and the mirror", async () => {
+    const { backend, lab } = setup();
+    lab.configureNetworks("minimega", ["LAN"]);
+    await lab.launchVms("minimega", "kvm", "a,b");
+    await lab.mirrorVms("minimega", "a", "0", "b", "0");
+    await lab.killVms("minimega", "b");
+    await lab.flushVms("minimega");
+    assert.deepEqual(backend.calls.slice(-2), [
+      "removeMirror mega_bridge mirror-mega_tap1",
+      "removePort mega_bridge mega_tap1",
+    ]);
+    await assert.rejects(lab.clearMirror("minimega", "mega_tap1"), { message: "not a valid mirror" });
+  });
+  test("createTap() with dhcp records the lease; ping() goes to the backend", async () => {
+    const { backend, lab } = setup();
+    const tap = await lab.createTap("minimega", "LAN", { dhcp: true });
+    assert.deepEqual(lab.topology.findTap(tap)!.tap.addresses, ["10.9.0.7/24"]);
+    assert.deepEqual(await lab.ping("minimega", tap, "10.9.0.1", 4), { sent: 4, received: 3 });
+    assert.equal(backend.calls.at(-1), `ping mega_bridge ${tap} 10.9.0.1 4`);
+  });
+  test("realise() rebuilds a restored lab's bridges, ports, addresses and mirrors in a new backend", async () => {
+    const { lab } = setup();
+    lab.configureNetworks("minimega", ["LAN"]);
+    await lab.launchVms("minimega", "kvm", "a");
+    await lab.createTap("minimega", "LAN", { name: "h", ip: "10.0.0.1/24" });
+    await lab.mirrorTaps("minimega", "mega_tap0", "h");
+    await lab.trunk("mega_bridge", "eth1");
+    const fresh = new RecordingBackend();
+    const restored = Lab.fromJSON(JSON.parse(JSON.stringify(lab.toJSON())), { backend: fresh });
+    await restored.realise();
+    assert.deepEqual(fresh.calls, [
+      "addBridge mega_bridge",
+      'addPort mega_bridge h host {"kind":"access","tag":101}',
+      "addAddress mega_bridge h 10.0.0.1/24",
+      'addPort mega_bridge mega_tap0 vm {"kind":"access","tag":101}',
+      'addPort mega_bridge eth1 trunk {"kind":"trunk"}',
+      'addMirror mega_bridge {"name":"mirror-h","selectAll":false,"selectSrc":["mega_tap0"],"selectDst":["mega_tap0"],"output":"h"}',
+    ]);
+  });
+});
