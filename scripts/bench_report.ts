@@ -12,7 +12,9 @@
 
 import process from "node:process";
 import { type BenchCase, type BenchTimer, cases } from "../bench/_bench.ts";
+import "../bench/frame.bench.ts";
 import "../bench/netspec.bench.ts";
+import "../bench/pcap.bench.ts";
 import "../bench/vlans.bench.ts";
 
 const SAMPLES = 41;
@@ -52,6 +54,7 @@ function run(fn: BenchCase["fn"], iterations: number, explicit: boolean): number
 /** The median nanoseconds per operation of a case. */
 export function measure(c: BenchCase): number {
   const explicit = usesTimer(c.fn);
+  for (let i = 0; i < 100; i++) run(c.fn, 1, explicit); // warm up before sizing the batches
   const once = Math.max(run(c.fn, 1, explicit), 50);
   const iterations = Math.max(1, Math.min(1_000_000, Math.round(BATCH_NS / once)));
   for (let i = 0; i < WARMUP; i++) run(c.fn, iterations, explicit);
