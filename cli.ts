@@ -245,12 +245,16 @@ async function main(argv: readonly string[]): Promise<number> {
       stderr: (text) => process.stderr.write(text),
     });
   let ok = await runLines(opts.evals);
-  if (!ok && !opts.transcript && !opts.keepGoing) return 1;
+  if (!ok && !opts.transcript && !opts.keepGoing) {
+    await runner.close();
+    return 1;
+  }
   if (script !== undefined) {
     ok = (await runLines(script)) && ok;
   } else if (opts.evals.length === 0) {
     ok = process.stdin.isTTY ? await repl(runner) : await runLines(splitLines(await readStdin()));
   }
+  await runner.close();
   return ok ? 0 : 1;
 }
 

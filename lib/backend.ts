@@ -97,6 +97,8 @@ export interface Backend {
   stopCapture(id: number): Promise<void>;
   /** Sends echo requests from the endpoint behind a port. */
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult>;
+  /** Completes what must be completed before the process ends (captures' files). */
+  close?(): Promise<void>;
 }
 
 /**

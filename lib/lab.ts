@@ -453,8 +453,14 @@ export class Lab {
     for (const name of list) {
       const vm: Vm = { id: this.#nextVmId++, name, namespace, type, state: "BUILDING", nics: [] };
       this.#vms.set(vm.id, vm);
-      for (const config of this.networks(namespace)) {
-        vm.nics.push(await this.#plugNic(vm, config, config.mac));
+      try {
+        for (const config of this.networks(namespace)) {
+          vm.nics.push(await this.#plugNic(vm, config, config.mac));
+        }
+      } catch (error) {
+        // a VM comes up whole or not at all: unplug what was plugged
+        await this.#flush([vm]);
+        throw error;
       }
       vm.state = "PAUSED";
       launched.push(vm);
@@ -471,13 +477,18 @@ export class Lab {
       mac: nicMac,
       namespace: vm.namespace,
     });
-    await this.#backend.addBridge(config.bridge);
-    await this.#backend.addPort(config.bridge, {
-      name: tap.name,
-      mode: portMode(tap.vlan, tap.qinq),
-      role: "vm",
-      mac: nicMac,
-    });
+    try {
+      await this.#backend.addBridge(config.bridge);
+      await this.#backend.addPort(config.bridge, {
+        name: tap.name,
+        mode: portMode(tap.vlan, tap.qinq),
+        role: "vm",
+        mac: nicMac,
+      });
+    } catch (error) {
+      this.#topology.removeTap(config.bridge, tap.name);
+      throw error;
+    }
     return {
       bridge: config.bridge,
       vlan: config.vlanId,
@@ -1165,6 +1176,11 @@ export class Lab {
       port = from;
     }
     return await this.#backend.ping(bridge, port, ip, count);
+  }
+
+  /** Completes what the backend must complete before the process ends (captures' files). */
+  async close(): Promise<void> {
+    await this.#backend.close?.();
   }
 
   /** Emits a warning through the lab's `onWarning`. */

@@ -15,6 +15,7 @@ import { createExec, which } from "./exec.ts";
 import { Lab, type LabOptions, type LabState } from "./lab.ts";
 import { discoverNicDrivers, NIC_DRIVERS } from "./nic_drivers.ts";
 import { StateStore } from "./state_store.ts";
+import { SimBackend } from "../sim/backend.ts";
 
 /** Options for {@linkcode LabRunner}. */
 export interface LabRunnerOptions {
@@ -61,6 +62,8 @@ export class LabRunner {
   /** The interpreter running the lines. */
   readonly interpreter: Interpreter<Session>;
   #store: StateStore<LabState> | undefined;
+  /** The lab as this runner last saved it, to tell whether another process changed the file. */
+  #saved: string | undefined;
   #labOptions: LabOptions;
 
   /** Makes a runner with a new, empty lab (or the lab in `statePath`). */
@@ -75,7 +78,7 @@ export class LabRunner {
     };
     const exec = createExec(trace === undefined ? {} : { trace });
     const session: Session = {
-      lab: new Lab(this.#labOptions),
+      lab: new Lab({ ...this.#labOptions, backend: new SimBackend() }),
       async refreshDrivers() {
         if (drivers === undefined) {
           drivers = which(qemu) === undefined ? NIC_DRIVERS : await discoverNicDrivers({
@@ -104,6 +107,11 @@ export class LabRunner {
    * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
    * the file's lock; blank lines and comments do not touch the file.
    */
+  /** Ends the runner's work: completes its captures' pcap files. */
+  async close(): Promise<void> {
+    await this.session.lab.close();
+  }
+
   async execute(line: string): Promise<LineResult> {
     const store = this.#store;
     const compiled = this.interpreter.compile(line);
@@ -112,9 +120,16 @@ export class LabRunner {
     }
     try {
       return await store.transform(async (doc) => {
-        this.session.lab = Lab.fromJSON(doc, this.#labOptions);
+        // another process changed the lab: rebuild it, and its simulated network, from the file
+        if (JSON.stringify(doc) !== this.#saved) {
+          await this.session.lab.close();
+          this.session.lab = Lab.fromJSON(doc, { ...this.#labOptions, backend: new SimBackend() });
+          await this.session.lab.realise();
+        }
         const result = await this.interpreter.executeCompiled(compiled);
-        return { result, doc: this.session.lab.toJSON() };
+        const next = this.session.lab.toJSON();
+        this.#saved = JSON.stringify(next);
+        return { result, doc: next };
       });
     } catch (error) {
       // the state file could not be locked, read or written, or holds no lab: the line failed

@@ -12,6 +12,7 @@
 
 import process from "node:process";
 import { type BenchCase, type BenchTimer, cases } from "../bench/_bench.ts";
+import "../bench/forward.bench.ts";
 import "../bench/frame.bench.ts";
 import "../bench/netspec.bench.ts";
 import "../bench/pcap.bench.ts";

@@ -1,22 +1,31 @@
 /**
- * The main job's demo: a lab's VLAN aliases and VM networks built with minimega's commands, then
- * the same from TypeScript. Run with `npx deno task demo` (or `bun scripts/demo.ts`).
+ * The main job's demo: a lab on the simulator, built with minimega's commands: VLANs DMZ and CORE by
+ * alias, VMs on each, a router on both, a host tap with an address on DMZ, a mirror to a monitoring VM,
+ * a trunk and a bridge capture. It shows the tables, which pings pass and which are isolated, and
+ * reads the pcap files back. Run with `npx deno task demo` (or `bun scripts/demo.ts`).
  *
  * @module
  */
 
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import process from "node:process";
 import { formatTable } from "../lib/cli/table.ts";
-import { MacGenerator } from "../lib/mac.ts";
+import { decodeFrame, describeFrame } from "../lib/frame.ts";
 import { parseNetspec } from "../lib/netspec.ts";
+import { readPcap } from "../lib/pcap.ts";
 import { LabRunner } from "../lib/runner.ts";
 import { runScript } from "../lib/script.ts";
 
 const out = (text: string) => process.stdout.write(text);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-demo-"));
+const bridgePcap = path.join(dir, "mega_bridge.pcap");
+const idsPcap = path.join(dir, "ids.pcap");
 
-out(`labwire demo: VLAN aliases and netspecs, as minimega does them (no root, nothing installed)
+out(`labwire demo: a lab on the simulator (no root, nothing installed), with minimega's commands
 
-1. How netspecs [bridge,]vlan[,mac][,driver][,qinq] are read (minimega's table, field by field)
+1. Netspecs [bridge,]vlan[,mac][,driver][,qinq], read as minimega reads them
 
 `);
 const specs = [
@@ -26,7 +35,6 @@ const specs = [
   "CORE,13:37:13:37:00:01",
   "DMZ,virtio-net-pci",
   "lab,DMZ,13-37-13-37-00-02,virtio-net-pci,qinq",
-  "A,i82559c,13:37:13:37:00:03",
 ];
 out(
   formatTable([
@@ -37,44 +45,80 @@ out(
     }),
   ]) + "\n",
 );
-out(`(the last one is minimega issue #914: a driver before the MAC makes "A" a bridge)
 
-2. A lab, with minimega's commands (this is what "labwire --transcript" prints)
+out(`
+2. The lab (this is what "labwire --transcript" prints)
 
 `);
-const script = `# the VMs' NICs: VLANs by alias get numbers on first use, from 101
+const script = `# VLANs by alias: DMZ and CORE get numbers on first use
+vm config net DMZ
+vm launch kvm web,mail,ids
+vm config net CORE
+vm launch kvm db
+# a router on both VLANs, and a stray VM on CORE with a DMZ address
 vm config net DMZ CORE
+vm launch kvm router
+vm config net CORE
+vm launch kvm stray
+vm start all
+vm net ip web 0 10.0.1.10/24
+vm net ip mail 0 10.0.1.11/24
+vm net ip ids 0 10.0.1.99/24
+vm net ip router 0 10.0.1.1/24
+vm net ip router 1 10.0.2.1/24
+vm net ip db 0 10.0.2.20/24
+vm net ip stray 0 10.0.1.66/24
+# the host on DMZ, a mirror of web to the monitoring VM, a trunk to another host
+tap create DMZ ip 10.0.1.254/24 admin
+tap mirror web 0 ids 0
+bridge trunk mega_bridge uplink0
+# captures: the whole bridge, and what the monitoring VM sees
+capture pcap bridge mega_bridge ${bridgePcap}
+capture pcap vm ids 0 ${idsPcap}
 vlans
-# a NIC on bridge lab with a fixed MAC and a virtio NIC, a QinQ NIC, and VLAN 100 by number
-vm config net lab,DMZ,13:37:13:37:00:01,virtio-net-pci CORE,qinq 100
-vm config net
-# a VLAN used by number is blacklisted: no alias will ever get it
-vlans blacklist
-# namespaces have their own aliases; red's DMZ is not the default namespace's DMZ
-namespace red vm config net DMZ minimega//DMZ
-namespace red vlans
-# and may have their own VLAN range
-namespace blue vlans range 2000 2100
-namespace blue vm config net DMZ OT
-namespace blue vlans
-namespace
+.columns name,state,vlan,tap,ip vm info
+tap
+bridge
+capture
+# who reaches whom
+ping web:0 10.0.1.11
+ping admin 10.0.1.10
+ping router:0 10.0.1.10
+ping router:1 10.0.2.20
+ping web:0 10.0.1.66
+ping db:0 10.0.1.10
+ping web:0 10.0.1.99
+clear capture
 # mistakes get minimega's error messages
 vm config net lab,DMZ,bogus
-vlans add DMZ 5
-vm config net 4096`;
-await runScript(new LabRunner({ onWarning: () => {} }), script.split("\n"), {
-  transcript: true,
-  stdout: out,
-  stderr: out,
-});
+tap mirror web 0 ids 0
+vm net connect web 3 DMZ`;
+const runner = new LabRunner({ onWarning: () => {}, macSeed: "demo" });
+await runScript(runner, script.split("\n"), { transcript: true, stdout: out, stderr: out });
+await runner.close();
 
 out(`
-3. MACs for NICs that have none: locally administered unicast, reproducible with a seed
+   web, mail, the router and the admin tap share DMZ; db and the router share CORE. The stray VM has a DMZ
+   address but sits on CORE: isolated. ids is a mirror destination: it only watches (Open vSwitch's rule).
+
+3. The captures, read back (tcpdump -r and tshark -r read them too)
 
 `);
-const macs = new MacGenerator({ seed: "demo" });
-out(formatTable([["nic", "mac"], ...[0, 1, 2].map((i) => [`vm${i}:0`, macs.next()])]) + "\n");
+for (const file of [bridgePcap, idsPcap]) {
+  const pcap = readPcap(fs.readFileSync(file));
+  const vlans = new Map<string, number>();
+  for (const r of pcap.records) {
+    const f = decodeFrame(r.data);
+    const key = f.vlans.length === 0 ? "untagged" : `vlan ${f.vlans.join("/")}`;
+    vlans.set(key, (vlans.get(key) ?? 0) + 1);
+  }
+  const summary = [...vlans].map(([k, n]) => `${n} ${k}`).join(", ");
+  out(`${file}: ${pcap.records.length} frames (${summary})\n`);
+  for (const r of pcap.records.slice(0, 4)) {
+    out(`    ${(r.timeNs / 1e9).toFixed(6)}  ${describeFrame(decodeFrame(r.data))}\n`);
+  }
+}
 out(`
-Next: "npx deno task test" runs the whole test suite; "deno run -A cli.ts" gives a prompt
-(type "help"); docs/commands.md lists every command.
+Next: "npx deno task test" runs the whole test suite; "deno run -A cli.ts" gives a prompt (type "help");
+docs/commands.md lists every command.
 `);

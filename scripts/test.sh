@@ -11,7 +11,7 @@ status=0
 strip() { sed 's/\x1b\[[0-9;]*m//g'; }
 
 echo "== deno test (unit, golden, doc examples)"
-deno test -A --doc --parallel mod.ts lib/ tests/ 2>&1 | tee "$log/deno" || status=1
+deno test -A --doc --parallel mod.ts lib/ sim/ tests/ 2>&1 | tee "$log/deno" || status=1
 deno_line=$(strip <"$log/deno" | grep -E '^(ok|FAILED) \|' | tail -n 1)
 # Deno counts a describe() block as a test and its test()s as steps: "10 passed (42 steps)" is 52 results.
 count() { sed -n "s/.*| \([0-9]*\) $1\( (\([0-9]*\) steps\?)\)\?.*/\1 \3/p" <<<"$deno_line" | awk '{ print $1 + $2 }'; }

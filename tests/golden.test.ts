@@ -30,11 +30,13 @@ async function transcript(file: string): Promise<string> {
   const lines = fs.readFileSync(file, "utf8").split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   let out = "";
-  await runScript(new LabRunner({ host: "testhost", drivers: NIC_DRIVERS, macSeed: "golden" }), lines, {
+  const runner = new LabRunner({ host: "testhost", drivers: NIC_DRIVERS, macSeed: "golden" });
+  await runScript(runner, lines, {
     transcript: true,
     stdout: (s) => out += s,
     stderr: (s) => out += s,
   });
+  await runner.close();
   return out;
 }
 

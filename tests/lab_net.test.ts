@@ -82,6 +82,17 @@ describe("Lab networking", () => {
       assert.equal(parseInt(mac.slice(0, 2), 16) & 3, 2, "locally administered unicast");
     }
   });
+  test("launchVms() leaves nothing behind when a NIC cannot be plugged", async () => {
+    const { backend, lab } = setup();
+    lab.configureNetworks("minimega", ["LAN", "DMZ"]);
+    const addPort = backend.addPort.bind(backend);
+    backend.addPort = (bridge, port) =>
+      port.name === "mega_tap1" ? Promise.reject(new Error("add port failed: boom")) : addPort(bridge, port);
+    await assert.rejects(lab.launchVms("minimega", "kvm", "a"), { message: "add port failed: boom" });
+    assert.deepEqual(lab.vms("minimega"), []);
+    assert.deepEqual([...backend.ports.keys()], []);
+    assert.deepEqual([...lab.topology.bridge("mega_bridge")!.taps.keys()], []);
+  });
   test("generated MACs are reproducible under a seed and survive JSON", async () => {
     const one = setup();
     const two = setup();
