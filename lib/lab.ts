@@ -1178,8 +1178,12 @@ export class Lab {
     return await this.#backend.ping(bridge, port, ip, count);
   }
 
-  /** Completes what the backend must complete before the process ends (captures' files). */
+  /**
+   * Ends the lab's work in this process: stops every capture (completing its file; a bridge capture's
+   * tap and mirror go too), then lets the backend finish.
+   */
   async close(): Promise<void> {
+    for (const capture of [...this.#captures]) await this.#stopCapture(capture);
     await this.#backend.close?.();
   }
 

@@ -107,9 +107,25 @@ export class LabRunner {
    * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
    * the file's lock; blank lines and comments do not touch the file.
    */
-  /** Ends the runner's work: completes its captures' pcap files. */
+  /**
+   * Ends the runner's work: stops its captures, completing their pcap files. With a state file, the
+   * lab is saved without them: they do not outlive the process.
+   */
   async close(): Promise<void> {
-    await this.session.lab.close();
+    const store = this.#store;
+    if (store === undefined || this.#saved === undefined) return await this.session.lab.close();
+    const lab = this.session.lab;
+    await store.transform(async (doc) => {
+      if (JSON.stringify(doc) !== this.#saved) {
+        // another process changed the lab since: stop only what runs here, and leave its state alone
+        await lab.close();
+        return { doc, result: undefined };
+      }
+      await lab.close();
+      const next = lab.toJSON();
+      this.#saved = JSON.stringify(next);
+      return { doc: next, result: undefined };
+    });
   }
 
   async execute(line: string): Promise<LineResult> {

@@ -143,6 +143,34 @@ describe("cli.ts --state", () => {
     assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).version, 1);
     fs.rmSync(dir, { recursive: true });
   });
+  test("rebuilds the simulated network in a new process; captures end with their process", SLOW, async () => {
+    const dir = tempDir();
+    const state = path.join(dir, "lab.json");
+    const pcap = path.join(dir, "a.pcap");
+    const first = await cli([
+      "--state",
+      state,
+      "-e",
+      "vm config net LAN",
+      "-e",
+      "vm launch kvm a,b",
+      "-e",
+      "vm net ip a 0 10.0.0.1/24",
+      "-e",
+      "vm net ip b 0 10.0.0.2/24",
+      "-e",
+      `capture pcap vm a 0 ${pcap}`,
+      "-e",
+      "capture",
+    ]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /\| a:0 /);
+    const second = await cli(["--state", state, "-e", "capture", "-e", "ping a:0 10.0.0.2 2"]);
+    assert.deepEqual([second.code, second.stderr], [0, ""]);
+    assert.equal(second.stdout, "from | to       | sent | received\na:0  | 10.0.0.2 | 2    | 2\n");
+    assert.equal(fs.statSync(pcap).size, 24, "the first process's capture holds just the pcap header");
+    fs.rmSync(dir, { recursive: true });
+  });
   test("reports a corrupt state file instead of starting over", SLOW, async () => {
     const dir = tempDir();
     const state = path.join(dir, "lab.json");
