@@ -14,7 +14,7 @@ export type PortMode =
   | { readonly kind: "dot1q-tunnel"; readonly tag: number };
 
 /** What a port is for. */
-export type PortRole = "vm" | "host" | "capture" | "trunk" | "tunnel";
+export type PortRole = "vm" | "host" | "capture" | "trunk" | "tunnel" | "patch";
 
 /** A port as the lab model wants it. */
 export interface PortSpec {
@@ -78,6 +78,8 @@ export interface Backend {
   addPort(bridge: string, port: PortSpec): Promise<void>;
   /** Removes a port. */
   removePort(bridge: string, port: string): Promise<void>;
+  /** Joins two existing patch ports (OVS `type=patch options:peer=...`): each one's frames enter the other's bridge. */
+  addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void>;
   /** Adds a mirror. */
   addMirror(bridge: string, mirror: MirrorSpec): Promise<void>;
   /** Removes a mirror. */
@@ -121,6 +123,10 @@ export class NullBackend implements Backend {
   }
   /** Does nothing. */
   removePort(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Does nothing. */
+  addPatch(): Promise<void> {
     return Promise.resolve();
   }
   /** Does nothing. */

@@ -277,7 +277,17 @@ export class Lab {
       for (const trunk of bridge.trunks) {
         await b.addPort(name, { name: trunk, mode: { kind: "trunk" }, role: "trunk" });
       }
-      for (const mirror of bridge.mirrors.values()) await b.addMirror(name, mirror);
+    }
+    for (const name of this.#topology.bridgeNames()) {
+      for (const tap of this.#topology.bridge(name)!.taps.values()) {
+        // each link once, from the end whose bridge sorts first
+        if (tap.peer !== undefined && name < tap.peer.bridge) {
+          await b.addPatch(name, tap.name, tap.peer.bridge, tap.peer.port);
+        }
+      }
+    }
+    for (const name of this.#topology.bridgeNames()) {
+      for (const mirror of this.#topology.bridge(name)!.mirrors.values()) await b.addMirror(name, mirror);
     }
   }
 
@@ -931,14 +941,17 @@ export class Lab {
   bridgeRows(namespace: string): string[][] {
     return this.#topology.bridgeNames().map((name) => {
       const bridge = this.#topology.bridge(name)!;
-      const vlans = [...new Set([...bridge.taps.values()].map((t) => t.vlan))]
+      const vlans = [
+        ...new Set([...bridge.taps.values()].filter((t) => t.role !== "patch").map((t) => t.vlan)),
+      ]
         .map((v) => this.vlans.format(namespace, v)).sort();
       const config = Object.fromEntries([...bridge.config].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      const patches = [...bridge.taps.values()].filter((t) => t.role === "patch").map((t) => t.name);
       return [
         name,
         "false",
         `[${vlans.join(" ")}]`,
-        `[${[...bridge.trunks].sort().join(" ")}]`,
+        `[${[...bridge.trunks, ...patches].sort().join(" ")}]`,
         "[]",
         "[]",
         JSON.stringify(config),
@@ -987,6 +1000,43 @@ export class Lab {
   }
 
   /**
+   * Joins two bridges with a patch link (`bridge patch`, a labwire extension): a port `patch-<b>` on
+   * bridge a and `patch-<a>` on bridge b, untagged trunks carrying every VLAN, as Open vSwitch patch
+   * ports. The bridges are made if needed.
+   *
+   * @throws {TopologyError} `Cannot patch bridge a to itself`, `bridge a already patched to b`.
+   */
+  async patchBridges(a: string, b: string): Promise<void> {
+    if (a === b) throw new TopologyError(`Cannot patch bridge ${a} to itself`);
+    const portA = `patch-${b}`;
+    const portB = `patch-${a}`;
+    this.#topology.ensureBridge(a);
+    this.#topology.ensureBridge(b);
+    if (this.#topology.bridge(a)!.taps.has(portA)) {
+      throw new TopologyError(`bridge ${a} already patched to ${b}`);
+    }
+    this.#topology.addTap(a, { name: portA, role: "patch", vlan: 0, peer: { bridge: b, port: portB } });
+    this.#topology.addTap(b, { name: portB, role: "patch", vlan: 0, peer: { bridge: a, port: portA } });
+    for (const [bridge, port] of [[a, portA], [b, portB]] as const) {
+      await this.#backend.addBridge(bridge);
+      await this.#backend.addPort(bridge, { name: port, mode: { kind: "trunk" }, role: "patch" });
+    }
+    await this.#backend.addPatch(a, portA, b, portB);
+  }
+
+  /**
+   * Removes a patch link (`bridge nopatch`).
+   *
+   * @throws {TopologyError} `unknown patch: a to b`.
+   */
+  async unpatchBridges(a: string, b: string): Promise<void> {
+    const tap = this.#topology.bridge(a)?.taps.get(`patch-${b}`);
+    if (tap?.peer === undefined) throw new TopologyError(`unknown patch: ${a} to ${b}`);
+    await this.#unplug(a, tap.name);
+    await this.#unplug(tap.peer.bridge, tap.peer.port);
+  }
+
+  /**
    * Destroys a bridge (`bridge destroy`): its host taps, trunks, mirrors and captures. A bridge VM NICs
    * are plugged into is not destroyed (minimega destroys their taps under them).
    *
@@ -1006,6 +1056,9 @@ export class Lab {
     }
     for (const capture of this.#captures.filter((c) => c.bridge === bridgeName)) {
       await this.#stopCapture(capture);
+    }
+    for (const tap of [...bridge.taps.values()]) {
+      if (tap.peer !== undefined) await this.unpatchBridges(bridgeName, tap.peer.bridge);
     }
     for (const [name, ns] of this.#namespaces) {
       for (const tap of ns.hostTaps.filter((t) => bridge.taps.has(t))) {

@@ -78,7 +78,7 @@ export class LabRunner {
     };
     const exec = createExec(trace === undefined ? {} : { trace });
     const session: Session = {
-      lab: new Lab({ ...this.#labOptions, backend: new SimBackend() }),
+      lab: new Lab({ ...this.#labOptions, backend: this.#newBackend() }),
       async refreshDrivers() {
         if (drivers === undefined) {
           drivers = which(qemu) === undefined ? NIC_DRIVERS : await discoverNicDrivers({
@@ -107,6 +107,11 @@ export class LabRunner {
    * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
    * the file's lock; blank lines and comments do not touch the file.
    */
+  #newBackend(): SimBackend {
+    const onWarning = this.#labOptions.onWarning;
+    return new SimBackend(onWarning === undefined ? {} : { onWarning });
+  }
+
   /**
    * Ends the runner's work: stops its captures, completing their pcap files. With a state file, the
    * lab is saved without them: they do not outlive the process.
@@ -139,7 +144,7 @@ export class LabRunner {
         // another process changed the lab: rebuild it, and its simulated network, from the file
         if (JSON.stringify(doc) !== this.#saved) {
           await this.session.lab.close();
-          this.session.lab = Lab.fromJSON(doc, { ...this.#labOptions, backend: new SimBackend() });
+          this.session.lab = Lab.fromJSON(doc, { ...this.#labOptions, backend: this.#newBackend() });
           await this.session.lab.realise();
         }
         const result = await this.interpreter.executeCompiled(compiled);

@@ -28,6 +28,8 @@ export interface TapState {
   readonly namespace: string;
   /** IPv4 addresses given to the endpoint behind it (`10.0.0.1/24`). */
   readonly addresses: readonly string[];
+  /** For a patch port: the bridge and port at its other end. */
+  readonly peer?: { readonly bridge: string; readonly port: string };
 }
 
 /** A bridge. */
@@ -86,7 +88,7 @@ export class Topology {
     topo.#nextTap = state.nextTap;
     for (const b of Object.values(state.bridges)) {
       const bridge = new Bridge(b.name);
-      for (const t of Object.values(b.taps)) bridge.taps.set(t.name, { ...t, addresses: [...t.addresses] });
+      for (const t of Object.values(b.taps)) bridge.taps.set(t.name, structuredClone(t));
       bridge.trunks.push(...b.trunks);
       for (const m of Object.values(b.mirrors)) bridge.mirrors.set(m.name, { ...m });
       for (const [k, v] of Object.entries(b.config)) bridge.config.set(k, v);
@@ -157,6 +159,7 @@ export class Topology {
       qinq?: boolean;
       mac?: string;
       namespace?: string;
+      peer?: { bridge: string; port: string };
     },
   ): TapState {
     if (tap.name !== undefined) checkName(tap.name, "tap");
@@ -173,6 +176,7 @@ export class Topology {
       mac: tap.mac ?? "",
       namespace: tap.namespace ?? "",
       addresses: [],
+      ...(tap.peer === undefined ? {} : { peer: tap.peer }),
     };
     bridge.taps.set(name, state);
     return state;

@@ -21,6 +21,8 @@ export interface SimBackendOptions {
   network?: SimNetwork;
   /** Opens a capture's pcap file. @default {openPcapFile} */
   openPcap?: (path: string, snaplen: number) => PcapWriter;
+  /** Receives warnings, e.g. a loop in the lab. @default {() => {}} */
+  onWarning?: (message: string) => void;
 }
 
 interface RunningCapture {
@@ -59,11 +61,13 @@ export class SimBackend implements Backend {
   #unreachable = new Map<string, string>();
   #captures = new Map<number, RunningCapture>();
   #openPcap: (path: string, snaplen: number) => PcapWriter;
+  #warn: (message: string) => void;
 
   /** Makes a backend over a new (or the given) network. */
   constructor(options: SimBackendOptions = {}) {
     this.network = options.network ?? new SimNetwork();
     this.#openPcap = options.openPcap ?? ((path, snaplen) => openPcapFile(path, { snaplen }));
+    this.#warn = options.onWarning ?? (() => {});
   }
 
   /** Creates a bridge unless it exists. */
@@ -85,6 +89,7 @@ export class SimBackend implements Backend {
     await this.addBridge(bridge);
     const b = this.network.bridge(bridge);
     b.addPort(port.name, port.mode);
+    if (port.role === "patch") return; // its link comes with addPatch()
     if (port.role === "capture" || port.role === "trunk" || port.role === "tunnel") {
       // a device that is up but answers nothing: what the port transmits can be captured there
       b.attach(port.name, DEVICE);
@@ -109,9 +114,19 @@ export class SimBackend implements Backend {
 
   /** Removes a port and its host. */
   removePort(bridge: string, port: string): Promise<void> {
-    if (this.network.hasBridge(bridge)) this.network.bridge(bridge).removePort(port);
+    if (this.network.hasBridge(bridge)) {
+      const b = this.network.bridge(bridge);
+      if (b.ports().some((p) => p.name === port && p.patch !== undefined)) this.network.unpatch(bridge, port);
+      b.removePort(port);
+    }
     this.#hosts.delete(`${bridge}/${port}`);
     this.#unreachable.delete(`${bridge}/${port}`);
+    return Promise.resolve();
+  }
+
+  /** Joins two patch ports. */
+  addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void> {
+    this.network.patch(bridgeA, portA, bridgeB, portB);
     return Promise.resolve();
   }
 
@@ -175,7 +190,10 @@ export class SimBackend implements Backend {
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
     const run = this.#host(bridge, port).ping(ip, { count });
     const clock = this.network.clock;
+    const loops = this.network.loopDrops;
     clock.runUntil(() => run.done, clock.now() + (count + 2) * PING_INTERVAL_NS);
+    const dropped = this.network.loopDrops - loops;
+    if (dropped > 0) this.#warn(`${this.network.lastLoop} (${dropped} frames dropped by the loop guard)`);
     return Promise.resolve({ sent: run.sent, received: run.received });
   }
 

@@ -27,6 +27,10 @@ class RecordingBackend implements Backend {
     this.calls.push(`removePort ${bridge} ${port}`);
     return Promise.resolve();
   }
+  addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void> {
+    this.calls.push(`addPatch ${bridgeA} ${portA} ${bridgeB} ${portB}`);
+    return Promise.resolve();
+  }
   addMirror(bridge: string, mirror: MirrorSpec): Promise<void> {
     this.calls.push(`addMirror ${bridge} ${JSON.stringify(mirror)}`);
     return Promise.resolve();

@@ -17,6 +17,8 @@ export function bridgeHandlers(): Handler<Session>[] {
       "bridge <trunk,> <bridge> <interface>",
       "bridge <notrunk,> <bridge> <interface>",
       "bridge <destroy,> <bridge>",
+      "bridge <patch,> <bridge> <bridge2>",
+      "bridge <nopatch,> <bridge> <bridge2>",
     ],
     helpShort: "display information about and modify virtual bridges",
     helpLong: `Bridges are made when a VM NIC or a tap first uses them. Bridges are not namespace aware.
@@ -26,6 +28,9 @@ export function bridgeHandlers(): Handler<Session>[] {
 	bridge notrunk <bridge> <iface>   removes it
 	bridge config <bridge> <k=v>      sets a bridge setting, e.g. rstp_enable=true
 	bridge destroy <bridge>           destroys a bridge, its host taps, trunks, mirrors and captures
+	bridge patch <bridge> <bridge2>   joins two bridges with patch ports (patch-<bridge2> on <bridge>,
+	                                  patch-<bridge> on <bridge2>), trunks carrying every VLAN (labwire)
+	bridge nopatch <bridge> <bridge2> removes that link
 
 Unlike minimega, listing bridges does not create mega_bridge, and a bridge that VM NICs are on is not
 destroyed under them.`,
@@ -36,6 +41,8 @@ destroyed under them.`,
       if (cmd.bools.has("notrunk")) return await lab.notrunk(bridge!, cmd.strings.get("interface")!);
       if (cmd.bools.has("config")) return await lab.configureBridge(bridge!, cmd.strings.get("config")!);
       if (cmd.bools.has("destroy")) return await lab.destroyBridge(bridge!);
+      if (cmd.bools.has("patch")) return await lab.patchBridges(bridge!, cmd.strings.get("bridge2")!);
+      if (cmd.bools.has("nopatch")) return await lab.unpatchBridges(bridge!, cmd.strings.get("bridge2")!);
       return {
         header: ["bridge", "preexisting", "vlans", "trunks", "tunnels", "bonds", "config"],
         rows: lab.bridgeRows(lab.activeNamespace),
