@@ -41,6 +41,7 @@ export * from "./sim/network.ts";
 export * from "./sim/backend.ts";
 export type * from "./sim/types.ts";
 export * from "./lib/exec.ts";
+export * from "./lib/netns.ts";
 export * from "./lib/state_store.ts";
 export * from "./lib/runner.ts";
 export * from "./lib/script.ts";
