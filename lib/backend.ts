@@ -26,6 +26,13 @@ export interface PortSpec {
   readonly role: PortRole;
   /** The MAC of the endpoint behind it (VM NIC, host tap), if it has one. */
   readonly mac?: string;
+  /** For a VM NIC: which VM and NIC, and the VM's kind (a container's NIC is a veth into its namespace). */
+  readonly vm?: {
+    readonly name: string;
+    readonly id: number;
+    readonly nic: number;
+    readonly type: "kvm" | "container";
+  };
 }
 
 /** A mirror as the lab model wants it. */

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Backend, NullBackend, type PingResult } from "./backend.ts";
+import { type Backend, NullBackend, type PingResult, type PortSpec } from "./backend.ts";
 import { parseGoInt } from "./go_int.ts";
 import { isMulticastMac, MacGenerator, parseMac } from "./mac.ts";
 import { expandNames } from "./names.ts";
@@ -266,12 +266,7 @@ export class Lab {
       const bridge = this.#topology.bridge(name)!;
       await b.addBridge(name);
       for (const tap of bridge.taps.values()) {
-        await b.addPort(name, {
-          name: tap.name,
-          mode: portMode(tap.vlan, tap.qinq),
-          role: tap.role,
-          ...macOf(tap),
-        });
+        await b.addPort(name, this.#portSpec(tap));
         for (const cidr of tap.addresses) await b.addAddress(name, tap.name, cidr);
       }
       for (const trunk of bridge.trunks) {
@@ -489,12 +484,7 @@ export class Lab {
     });
     try {
       await this.#backend.addBridge(config.bridge);
-      await this.#backend.addPort(config.bridge, {
-        name: tap.name,
-        mode: portMode(tap.vlan, tap.qinq),
-        role: "vm",
-        mac: nicMac,
-      });
+      await this.#backend.addPort(config.bridge, this.#portSpec(tap, { vm, index: vm.nics.length }));
     } catch (error) {
       this.#topology.removeTap(config.bridge, tap.name);
       throw error;
@@ -507,6 +497,26 @@ export class Lab {
       qinq: config.qinq,
       tap: tap.name,
       ips: [],
+    };
+  }
+
+  /** What the backend is told of a tap: its name, VLAN mode, role, MAC, and VM if it is a VM NIC. */
+  #portSpec(tap: TapState, owner?: { vm: Vm; index: number }): PortSpec {
+    let vm = owner;
+    if (vm === undefined && tap.role === "vm") {
+      for (const candidate of this.#vms.values()) {
+        const index = candidate.nics.findIndex((n) => n.tap === tap.name);
+        if (index >= 0) vm = { vm: candidate, index };
+      }
+    }
+    return {
+      name: tap.name,
+      mode: portMode(tap.vlan, tap.qinq),
+      role: tap.role,
+      ...macOf(tap),
+      ...(vm === undefined
+        ? {}
+        : { vm: { name: vm.vm.name, id: vm.vm.id, nic: vm.index, type: vm.vm.type } }),
     };
   }
 
@@ -575,7 +585,7 @@ export class Lab {
   }
 
   async #replugContainer(vm: Vm): Promise<void> {
-    for (const nic of vm.nics) {
+    for (const [i, nic] of vm.nics.entries()) {
       if (nic.bridge === "" || this.#topology.findTap(nic.tap) !== undefined) continue;
       this.#topology.ensureBridge(nic.bridge);
       this.#topology.bridge(nic.bridge)!.taps.set(nic.tap, {
@@ -588,12 +598,10 @@ export class Lab {
         addresses: [...nic.ips],
       });
       await this.#backend.addBridge(nic.bridge);
-      await this.#backend.addPort(nic.bridge, {
-        name: nic.tap,
-        mode: portMode(nic.vlan, nic.qinq),
-        role: "vm",
-        mac: nic.mac,
-      });
+      await this.#backend.addPort(
+        nic.bridge,
+        this.#portSpec(this.#topology.findTap(nic.tap)!.tap, { vm, index: i }),
+      );
       for (const cidr of nic.ips) await this.#backend.addAddress(nic.bridge, nic.tap, cidr);
     }
   }
@@ -678,12 +686,7 @@ export class Lab {
         addresses: [...nic.ips],
       });
       await this.#backend.addBridge(to);
-      await this.#backend.addPort(to, {
-        name: nic.tap,
-        mode: portMode(vlan, false),
-        role: "vm",
-        mac: nic.mac,
-      });
+      await this.#backend.addPort(to, this.#portSpec(this.#topology.findTap(nic.tap)!.tap, { vm, index }));
       for (const cidr of nic.ips) await this.#backend.addAddress(to, nic.tap, cidr);
       vm.nics[index] = { ...nic, bridge: to, vlan, qinq: false };
     }
@@ -776,12 +779,7 @@ export class Lab {
       namespace,
     });
     await this.#backend.addBridge(bridge);
-    await this.#backend.addPort(bridge, {
-      name: tap.name,
-      mode: portMode(vlan, false),
-      role: "host",
-      mac: tap.mac,
-    });
+    await this.#backend.addPort(bridge, this.#portSpec(tap));
     ns.hostTaps.push(tap.name);
     try {
       if (dhcp) {
