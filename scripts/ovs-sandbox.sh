@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# A private Open vSwitch (ovsdb-server + ovs-vswitchd) in one folder, without systemd
+# (recipes/environment.md, Recipe B).
+#
+#   scripts/ovs-sandbox.sh start DIR   creates DIR if needed, starts both daemons, waits until ovs-vsctl
+#                                      answers, prints the exports: eval "$(scripts/ovs-sandbox.sh start DIR)"
+#   scripts/ovs-sandbox.sh stop DIR    asks each daemon to exit (by its pidfile's PID), waits for it to go,
+#                                      then SIGTERM/SIGKILL by PID as a fallback
+#   scripts/ovs-sandbox.sh env DIR     prints the exports
+#
+# start on a running sandbox says so and exits 0; stop on a stopped one too. stop keeps conf.db and the logs
+# (a later start reuses the database); remove DIR yourself when done. Nothing outside DIR is touched, except the
+# tap devices the userspace datapath makes for the sandbox's bridges, which `exit --cleanup` removes.
+# Messages go to standard error; standard output carries only the exports.
+set -euo pipefail
+
+MARKER=.labwire-ovs-sandbox
+DAEMONS=(ovsdb-server ovs-vswitchd)
+
+die() {
+  echo "ovs-sandbox: $*" >&2
+  exit 1
+}
+
+usage() {
+  echo "usage: $0 start|stop|env DIR" >&2
+  exit 2
+}
+
+# The absolute path of $1, which need not exist yet.
+absolute() {
+  case $1 in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s/%s\n' "$PWD" "$1" ;;
+  esac
+}
+
+print_env() {
+  local v
+  for v in OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR; do
+    printf 'export %s=%q\n' "$v" "$1"
+  done
+}
+
+need_binaries() {
+  local b missing=()
+  for b in ovsdb-tool ovsdb-server ovs-vswitchd ovs-vsctl ovs-appctl; do
+    command -v "$b" >/dev/null 2>&1 || missing+=("$b")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  local list verb=is
+  list=$(printf '%s, ' "${missing[@]}")
+  ((${#missing[@]} > 1)) && verb=are
+  die "Cannot start Open vSwitch as ${list%, } $verb not on PATH; install openvswitch-switch (apt-get install openvswitch-switch)."
+}
+
+# The PID of daemon $2 of sandbox $1 when it is running, else nothing (a stale pidfile, or a PID reused by
+# another program, counts as not running).
+running_pid() {
+  local file="$1/$2.pid" pid comm
+  [[ -f $file ]] || return 0
+  pid=$(tr -dc '0-9' <"$file")
+  [[ -n $pid ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+  # /proc/PID/comm is cut to 15 characters: "ovs-vswitchd" and "ovsdb-server" both fit
+  [[ $comm == "$2" ]] || return 0
+  printf '%s\n' "$pid"
+}
+
+schema() {
+  local s
+  for s in "${OVS_SCHEMA:-}" /usr/share/openvswitch/vswitch.ovsschema /usr/local/share/openvswitch/vswitch.ovsschema; do
+    [[ -n $s && -f $s ]] && {
+      printf '%s\n' "$s"
+      return 0
+    }
+  done
+  die "Cannot start Open vSwitch as its database schema (vswitch.ovsschema) is missing; install openvswitch-switch (apt-get install openvswitch-switch)."
+}
+
+log_tail() {
+  [[ -f $1 ]] && tail -n 5 "$1" | sed 's/^/  /' >&2
+  return 0
+}
+
+cmd_start() {
+  local dir=$1 created=0 db_pid sw_pid i
+  need_binaries
+  if [[ -e $dir && ! -d $dir ]]; then
+    die "Cannot start Open vSwitch in $dir as it is not a folder."
+  fi
+  if [[ -d $dir && ! -f $dir/$MARKER ]] && [[ -n $(ls -A "$dir") ]]; then
+    die "Cannot start Open vSwitch in $dir as the folder is in use (not empty and not made by ovs-sandbox.sh); give an empty or new folder."
+  fi
+  if [[ ! -d $dir ]]; then
+    mkdir -p "$dir"
+    created=1
+  fi
+  [[ -f $dir/$MARKER ]] || printf 'created_dir=%s\n' "$created" >"$dir/$MARKER"
+  export OVS_RUNDIR=$dir OVS_DBDIR=$dir OVS_LOGDIR=$dir OVS_SYSCONFDIR=$dir
+
+  db_pid=$(running_pid "$dir" ovsdb-server)
+  sw_pid=$(running_pid "$dir" ovs-vswitchd)
+  if [[ -n $db_pid && -n $sw_pid ]]; then
+    echo "ovs-sandbox: already running in $dir (ovsdb-server $db_pid, ovs-vswitchd $sw_pid)" >&2
+    print_env "$dir"
+    return 0
+  fi
+
+  if [[ -z $sw_pid && -e /sys/class/net/ovs-netdev ]]; then
+    echo "ovs-sandbox: warning: another Open vSwitch on this host uses the userspace datapath (ovs-netdev exists); netdev bridges of this one will fail" >&2
+  fi
+  if [[ ! -f $dir/conf.db ]]; then
+    ovsdb-tool create "$dir/conf.db" "$(schema)" >&2
+  fi
+  if [[ -z $db_pid ]]; then
+    rm -f "$dir/ovsdb-server.pid" "$dir/db.sock"
+    ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" --pidfile="$dir/ovsdb-server.pid" \
+      --detach --no-chdir --log-file="$dir/ovsdb-server.log" -vconsole:off ||
+      {
+        log_tail "$dir/ovsdb-server.log"
+        die "Cannot start ovsdb-server in $dir; its log is $dir/ovsdb-server.log."
+      }
+    ovs-vsctl --db="unix:$dir/db.sock" --timeout=5 --no-wait init
+  fi
+  if [[ -z $sw_pid ]]; then
+    rm -f "$dir/ovs-vswitchd.pid"
+    ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/ovs-vswitchd.pid" --detach --no-chdir \
+      --log-file="$dir/ovs-vswitchd.log" -vconsole:off ||
+      {
+        log_tail "$dir/ovs-vswitchd.log"
+        die "Cannot start ovs-vswitchd in $dir; its log is $dir/ovs-vswitchd.log."
+      }
+  fi
+  for ((i = 0; i < 100; i++)); do
+    if ovs-vsctl --db="unix:$dir/db.sock" --timeout=5 show >/dev/null 2>&1 &&
+      [[ -n $(running_pid "$dir" ovs-vswitchd) ]]; then
+      echo "ovs-sandbox: started in $dir (ovsdb-server $(running_pid "$dir" ovsdb-server), ovs-vswitchd $(running_pid "$dir" ovs-vswitchd))" >&2
+      print_env "$dir"
+      return 0
+    fi
+    sleep 0.1
+  done
+  log_tail "$dir/ovs-vswitchd.log"
+  die "Cannot start Open vSwitch in $dir as ovs-vsctl got no answer within 10 s; its logs are in $dir."
+}
+
+# Waits up to $2 tenths of a second for PID $1 to be gone; fails if it is still there.
+wait_gone() {
+  local i
+  for ((i = 0; i < $2; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  ! kill -0 "$1" 2>/dev/null
+}
+
+stop_daemon() {
+  local dir=$1 name=$2 pid
+  pid=$(running_pid "$dir" "$name")
+  if [[ -z $pid ]]; then
+    return 1
+  fi
+  local extra=()
+  [[ $name == ovs-vswitchd ]] && extra=(--cleanup) # removes the datapath's tap devices from the host
+  ovs-appctl --timeout=5 -t "$dir/$name.$pid.ctl" exit "${extra[@]}" >/dev/null 2>&1 || true
+  if ! wait_gone "$pid" 100; then
+    echo "ovs-sandbox: $name ($pid) did not exit; sending SIGTERM" >&2
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 30; then
+      echo "ovs-sandbox: $name ($pid) did not exit; sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 30 || die "Cannot stop $name (PID $pid) of $dir."
+    fi
+  fi
+  # what a daemon that did not exit cleanly leaves behind
+  rm -f "$dir/$name.pid" "$dir/$name.$pid.ctl"
+  [[ $name == ovsdb-server ]] && rm -f "$dir/db.sock"
+  echo "ovs-sandbox: stopped $name ($pid)" >&2
+  return 0
+}
+
+cmd_stop() {
+  local dir=$1 any=0
+  [[ -d $dir ]] || {
+    echo "ovs-sandbox: nothing to stop in $dir (no such folder)" >&2
+    return 0
+  }
+  [[ -f $dir/$MARKER ]] || die "Cannot stop Open vSwitch in $dir as it is not a folder made by ovs-sandbox.sh."
+  # vswitchd first: it talks to ovsdb-server while it exits
+  stop_daemon "$dir" ovs-vswitchd && any=1
+  stop_daemon "$dir" ovsdb-server && any=1
+  ((any)) || echo "ovs-sandbox: not running in $dir" >&2
+  return 0
+}
+
+(($# == 2)) || usage
+dir=$(absolute "$2")
+dir=${dir%/}
+[[ -n $dir ]] || usage
+case $1 in
+  start) cmd_start "$dir" ;;
+  stop) cmd_stop "$dir" ;;
+  env) print_env "$dir" ;;
+  *) usage ;;
+esac
