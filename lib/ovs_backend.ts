@@ -1,0 +1,211 @@
+/**
+ * Open vSwitch as a labwire {@linkcode Backend} (issue 4, in progress): bridges and ports through
+ * {@linkcode Ovs} (one transaction per step, every port checked), container VMs as network namespaces
+ * joined by veth pairs ({@linkcode Netns}), host taps as internal ports with host addresses, mirrors in
+ * OVS's Mirror table, captures with tcpdump, pings with ping(8). KVM VMs (QEMU) are not supported yet.
+ *
+ * @module
+ */
+
+import { statSync } from "node:fs";
+import { setTimeout } from "node:timers";
+import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec } from "./backend.ts";
+import { type Cmd, createExec } from "./exec.ts";
+import { Netns, parsePingSummary } from "./netns.ts";
+import { Ovs } from "./ovs.ts";
+
+/** Options for {@linkcode OvsBackend}. */
+export interface OvsBackendOptions {
+  /** Runs programs (and traces them with `--trace`). @default {createExec()} */
+  exec?: (program: string) => Cmd;
+  /** Variables for ovs-vsctl (`OVS_RUNDIR`, ...). @default {the process's} */
+  env?: Record<string, string>;
+  /** The prefix of the namespaces labwire makes for container VMs. @default {"labwire-"} */
+  namespacePrefix?: string;
+}
+
+interface RunningCapture {
+  readonly done: Promise<unknown>;
+  readonly stop: AbortController;
+}
+
+/** Realises a lab in Open vSwitch. */
+export class OvsBackend implements Backend {
+  readonly name = "ovs";
+  /** The OVS client. */
+  readonly ovs: Ovs;
+  #netns: Netns;
+  #exec: (program: string) => Cmd;
+  #prefix: string;
+  /** Container NICs: port name to its namespace and interface. */
+  #containerNics = new Map<string, { namespace: string; ifname: string }>();
+  #captures = new Map<number, RunningCapture>();
+
+  /** Makes a backend for the OVS the environment (or `env`) points at. */
+  constructor(options: OvsBackendOptions = {}) {
+    this.#exec = options.exec ?? createExec();
+    this.ovs = new Ovs({ exec: this.#exec, ...(options.env === undefined ? {} : { env: options.env }) });
+    this.#netns = new Netns({ exec: this.#exec });
+    this.#prefix = options.namespacePrefix ?? "labwire-";
+  }
+
+  /** Creates a bridge (datapath netdev where the kernel has no OVS module). */
+  async addBridge(bridge: string): Promise<void> {
+    await this.ovs.addBridge(bridge);
+  }
+
+  /** Deletes a bridge and the namespaces of container NICs on it. */
+  async removeBridge(bridge: string): Promise<void> {
+    await this.ovs.deleteBridge(bridge);
+  }
+
+  /** Adds a port: a container NIC's veth, a host tap's internal port, a capture port, a trunk. */
+  async addPort(bridge: string, port: PortSpec): Promise<void> {
+    switch (port.role) {
+      case "patch":
+        return; // both ends come with addPatch()
+      case "vm": {
+        if (port.vm?.type !== "container") {
+          throw new Error(
+            `Cannot plug ${port.name} on the ovs backend: KVM VMs (QEMU) are not supported yet`,
+          );
+        }
+        const namespace = `${this.#prefix}${port.vm.name}`;
+        if (!(await this.#netns.list()).includes(namespace)) await this.#netns.create(namespace);
+        const ifname = `veth${port.vm.nic}`;
+        await this.#netns.addVeth(port.name, namespace, ifname, port.mac ?? "");
+        this.#containerNics.set(port.name, { namespace, ifname });
+        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode, type: "system" }]);
+        return;
+      }
+      case "host":
+      case "capture":
+        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode, type: "internal" }]);
+        await this.#exec("ip").args("link", "set", "dev", port.name, "up").run();
+        if (port.mac !== undefined) {
+          await this.#exec("ip").args("link", "set", "dev", port.name, "address", port.mac).run();
+        }
+        return;
+      case "trunk":
+      case "tunnel":
+        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode }]);
+        return;
+      default: {
+        const never: never = port.role;
+        throw new TypeError(`Cannot add port: unknown role ${String(never)}`);
+      }
+    }
+  }
+
+  /** Removes a port, and a container NIC's veth (and its namespace with its last NIC). */
+  async removePort(bridge: string, port: string): Promise<void> {
+    await this.ovs.deletePorts(bridge, [port]);
+    const nic = this.#containerNics.get(port);
+    if (nic === undefined) return;
+    this.#containerNics.delete(port);
+    await this.#netns.deleteLink(port);
+    if (![...this.#containerNics.values()].some((n) => n.namespace === nic.namespace)) {
+      await this.#netns.delete(nic.namespace);
+    }
+  }
+
+  /** Joins two patch ports. */
+  async addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void> {
+    await this.ovs.addPatch(bridgeA, portA, bridgeB, portB);
+  }
+
+  /** Adds a mirror to OVS's Mirror table. */
+  async addMirror(bridge: string, mirror: MirrorSpec): Promise<void> {
+    await this.ovs.addMirror(bridge, mirror);
+  }
+
+  /** Removes a mirror. */
+  async removeMirror(bridge: string, mirror: string): Promise<void> {
+    await this.ovs.deleteMirror(bridge, mirror);
+  }
+
+  /** Gives a container NIC (in its namespace) or a host tap (in the host) an address. */
+  async addAddress(_bridge: string, port: string, cidr: string): Promise<void> {
+    const nic = this.#containerNics.get(port);
+    if (nic !== undefined) return await this.#netns.addAddress(nic.namespace, nic.ifname, cidr);
+    await this.#exec("ip").args("addr", "add", cidr, "dev", port).run();
+  }
+
+  /** Not supported yet: fails at once rather than hanging as minimega's dhclient can. */
+  dhcp(_bridge: string, port: string): Promise<string> {
+    return Promise.reject(
+      new Error(`Cannot get an address by DHCP for tap ${port}: not supported on the ovs backend yet`),
+    );
+  }
+
+  /**
+   * Starts tcpdump on the port (`--immediate-mode`, the snaplen, the filter), stopped with SIGINT; resolves
+   * once tcpdump captures (it writes the file's header when it starts listening).
+   */
+  startCapture(capture: CaptureSpec): Promise<void> {
+    const stop = new AbortController();
+    const argv = [
+      "-i",
+      capture.port,
+      "-U",
+      "--immediate-mode",
+      "-s",
+      String(capture.snaplen),
+      "-w",
+      capture.path,
+    ];
+    if (capture.filter !== "") argv.push(capture.filter);
+    const done = this.#exec("tcpdump").args(...argv).timeout(Infinity).signal(stop.signal).killSignal(
+      "SIGINT",
+    )
+      .noThrow().run();
+    this.#captures.set(capture.id, { done, stop });
+    return waitForPcapHeader(capture.path, done);
+  }
+
+  /** Stops a capture with SIGINT, so tcpdump completes its file. */
+  async stopCapture(id: number): Promise<void> {
+    const capture = this.#captures.get(id);
+    if (capture === undefined) return;
+    capture.stop.abort();
+    await capture.done;
+    this.#captures.delete(id);
+  }
+
+  /** Pings from a container NIC's namespace, or from the host through a host tap. */
+  async ping(_bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
+    const nic = this.#containerNics.get(port);
+    if (nic !== undefined) return await this.#netns.ping(nic.namespace, ip, count);
+    const r = await this.#exec("ping").args("-n", "-I", port, "-c", String(count), "-i", "0.2", "-W", "1", ip)
+      .timeout(10_000 + count * 1_500).noThrow().run();
+    return parsePingSummary(r.stdout);
+  }
+
+  /** Stops every capture (bridges, ports and namespaces stay: Open vSwitch keeps the lab). */
+  async close(): Promise<void> {
+    for (const id of [...this.#captures.keys()]) await this.stopCapture(id);
+  }
+}
+
+/**
+ * Waits until tcpdump has written a pcap file's 24-byte header: it is listening then.
+ *
+ * @throws {Error} If tcpdump exits first (with its error), or after 10 s.
+ */
+async function waitForPcapHeader(path: string, done: Promise<unknown>): Promise<void> {
+  let exited: unknown;
+  done.then((r) => exited = r ?? "exited");
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    if (exited !== undefined) {
+      const stderr = (exited as { stderr?: string }).stderr?.trim() ?? "";
+      throw new Error(`Cannot capture to ${path}: tcpdump exited${stderr === "" ? "" : `: ${stderr}`}`);
+    }
+    try {
+      if (statSync(path).size >= 24) return;
+    } catch {
+      // not created yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`Cannot capture to ${path}: tcpdump did not start listening within 10 s`);
+}
