@@ -57,6 +57,7 @@ interface CliOptions {
   readonly statePath: string | undefined;
   readonly vlanRange: { min: number; max: number } | undefined;
   readonly seed: string | undefined;
+  readonly backend: "sim" | "ovs";
   readonly trace: boolean;
   readonly quiet: boolean;
 }
@@ -93,12 +94,9 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     );
   }
   const backend = values.backend ?? (process.env.LABWIRE_BACKEND || "sim");
-  if (backend === "ovs") {
-    throw new UsageError(
-      "Cannot use backend 'ovs' yet: this labwire runs the simulator backend only ('sim')",
-    );
+  if (backend !== "sim" && backend !== "ovs") {
+    throw new UsageError(`Cannot use backend '${backend}': choose sim or ovs`);
   }
-  if (backend !== "sim") throw new UsageError(`Cannot use backend '${backend}': choose sim or ovs`);
   let vlanRange: { min: number; max: number } | undefined;
   if (values["vlan-range"] !== undefined) {
     try {
@@ -116,6 +114,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     statePath,
     vlanRange,
     seed: values.seed,
+    backend,
     trace: values.trace ?? false,
     quiet: values.quiet ?? false,
   };
@@ -217,6 +216,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(opts.statePath === undefined ? {} : { statePath: opts.statePath }),
     ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
     ...(opts.seed === undefined ? {} : { macSeed: opts.seed }),
+    backend: opts.backend,
     onWarning: (message) => {
       if (!opts.quiet) write(process.stderr, `warning: ${message}`);
     },

@@ -29,6 +29,7 @@ export interface PortSpec {
   /** For a VM NIC: which VM and NIC, and the VM's kind (a container's NIC is a veth into its namespace). */
   readonly vm?: {
     readonly name: string;
+    readonly namespace: string;
     readonly id: number;
     readonly nic: number;
     readonly type: "kvm" | "container";
@@ -108,6 +109,10 @@ export interface Backend {
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult>;
   /** Completes what must be completed before the process ends (captures' files). */
   close?(): Promise<void>;
+  /** Removes whatever the backend holds of labs, made by this process or an earlier one (`clear all`). */
+  reset?(): Promise<void>;
+  /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */
+  readonly persistent?: boolean;
 }
 
 /**

@@ -373,6 +373,7 @@ export class Lab {
       await this.#backend.removeBridge(name);
       this.#topology.deleteBridge(name);
     }
+    await this.#backend.reset?.();
     this.vlans.reset();
   }
 
@@ -514,9 +515,9 @@ export class Lab {
       mode: portMode(tap.vlan, tap.qinq),
       role: tap.role,
       ...macOf(tap),
-      ...(vm === undefined
-        ? {}
-        : { vm: { name: vm.vm.name, id: vm.vm.id, nic: vm.index, type: vm.vm.type } }),
+      ...(vm === undefined ? {} : {
+        vm: { name: vm.vm.name, namespace: vm.vm.namespace, id: vm.vm.id, nic: vm.index, type: vm.vm.type },
+      }),
     };
   }
 

@@ -24,6 +24,11 @@ export interface OvsBackendOptions {
   namespacePrefix?: string;
 }
 
+/** The `external_ids` key of a container NIC's port that names its namespace. */
+const NETNS_KEY = "labwire-netns";
+/** The `external_ids` key of a container NIC's port that names its interface in the namespace. */
+const IFNAME_KEY = "labwire-ifname";
+
 interface RunningCapture {
   readonly done: Promise<unknown>;
   readonly stop: AbortController;
@@ -32,6 +37,7 @@ interface RunningCapture {
 /** Realises a lab in Open vSwitch. */
 export class OvsBackend implements Backend {
   readonly name = "ovs";
+  readonly persistent = true;
   /** The OVS client. */
   readonly ovs: Ovs;
   #netns: Netns;
@@ -40,6 +46,7 @@ export class OvsBackend implements Backend {
   /** Container NICs: port name to its namespace and interface. */
   #containerNics = new Map<string, { namespace: string; ifname: string }>();
   #captures = new Map<number, RunningCapture>();
+  #checked: Promise<void> | undefined;
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
@@ -51,7 +58,17 @@ export class OvsBackend implements Backend {
 
   /** Creates a bridge (datapath netdev where the kernel has no OVS module). */
   async addBridge(bridge: string): Promise<void> {
+    await this.#ready();
     await this.ovs.addBridge(bridge);
+  }
+
+  /** Checks once that OVS answers, so that the first step fails with one clear sentence if it does not. */
+  #ready(): Promise<void> {
+    this.#checked ??= this.ovs.check().catch((error) => {
+      this.#checked = undefined;
+      throw error;
+    });
+    return this.#checked;
   }
 
   /** Deletes a bridge and the namespaces of container NICs on it. */
@@ -70,12 +87,14 @@ export class OvsBackend implements Backend {
             `Cannot plug ${port.name} on the ovs backend: KVM VMs (QEMU) are not supported yet`,
           );
         }
-        const namespace = `${this.#prefix}${port.vm.name}`;
+        const namespace = `${this.#prefix}${port.vm.namespace}-${port.vm.name}`;
         if (!(await this.#netns.list()).includes(namespace)) await this.#netns.create(namespace);
         const ifname = `veth${port.vm.nic}`;
         await this.#netns.addVeth(port.name, namespace, ifname, port.mac ?? "");
         this.#containerNics.set(port.name, { namespace, ifname });
-        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode, type: "system" }]);
+        // recorded in OVS, so that a later process finds the namespace behind the port
+        const externalIds = { [NETNS_KEY]: namespace, [IFNAME_KEY]: ifname };
+        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode, type: "system", externalIds }]);
         return;
       }
       case "host":
@@ -100,7 +119,7 @@ export class OvsBackend implements Backend {
   /** Removes a port, and a container NIC's veth (and its namespace with its last NIC). */
   async removePort(bridge: string, port: string): Promise<void> {
     await this.ovs.deletePorts(bridge, [port]);
-    const nic = this.#containerNics.get(port);
+    const nic = await this.#containerNic(port);
     if (nic === undefined) return;
     this.#containerNics.delete(port);
     await this.#netns.deleteLink(port);
@@ -126,7 +145,7 @@ export class OvsBackend implements Backend {
 
   /** Gives a container NIC (in its namespace) or a host tap (in the host) an address. */
   async addAddress(_bridge: string, port: string, cidr: string): Promise<void> {
-    const nic = this.#containerNics.get(port);
+    const nic = await this.#containerNic(port);
     if (nic !== undefined) return await this.#netns.addAddress(nic.namespace, nic.ifname, cidr);
     await this.#exec("ip").args("addr", "add", cidr, "dev", port).run();
   }
@@ -174,11 +193,41 @@ export class OvsBackend implements Backend {
 
   /** Pings from a container NIC's namespace, or from the host through a host tap. */
   async ping(_bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
-    const nic = this.#containerNics.get(port);
+    await this.#ready();
+    const nic = await this.#containerNic(port);
     if (nic !== undefined) return await this.#netns.ping(nic.namespace, ip, count);
     const r = await this.#exec("ping").args("-n", "-I", port, "-c", String(count), "-i", "0.2", "-W", "1", ip)
       .timeout(10_000 + count * 1_500).noThrow().run();
     return parsePingSummary(r.stdout);
+  }
+
+  /** The namespace and interface behind a container NIC's port: known here, or read back from OVS. */
+  async #containerNic(port: string): Promise<{ namespace: string; ifname: string } | undefined> {
+    const known = this.#containerNics.get(port);
+    if (known !== undefined) return known;
+    const ids = (await this.ovs.listLabwire()).ports.find((p) => p.name === port)?.externalIds;
+    const namespace = ids?.[NETNS_KEY];
+    const ifname = ids?.[IFNAME_KEY];
+    if (namespace === undefined || ifname === undefined) return undefined;
+    this.#containerNics.set(port, { namespace, ifname });
+    return { namespace, ifname };
+  }
+
+  /**
+   * Removes everything labwire made in this OVS, by this process or an earlier one (`clear all`): the
+   * bridges and ports marked `external_ids:labwire`, and the namespaces of container VMs.
+   */
+  async reset(): Promise<void> {
+    await this.#ready();
+    const made = await this.ovs.listLabwire();
+    for (const bridge of made.bridges) await this.ovs.deleteBridge(bridge);
+    const left = made.ports.filter((p) => p.bridge !== "" && !made.bridges.includes(p.bridge));
+    for (const port of left) await this.ovs.deletePorts(port.bridge, [port.name]);
+    for (const port of made.ports) {
+      if (port.externalIds[NETNS_KEY] !== undefined) await this.#netns.deleteLink(port.name);
+    }
+    for (const ns of await this.#netns.list()) if (ns.startsWith(this.#prefix)) await this.#netns.delete(ns);
+    this.#containerNics.clear();
   }
 
   /** Stops every capture (bridges, ports and namespaces stay: Open vSwitch keeps the lab). */

@@ -11,7 +11,9 @@ import { Interpreter, type LineResult } from "./cli/interpreter.ts";
 import type { Flags } from "./cli/response.ts";
 import { createRegistry } from "./commands/registry.ts";
 import type { Session } from "./commands/session.ts";
-import { createExec, which } from "./exec.ts";
+import type { Backend } from "./backend.ts";
+import { type Cmd, createExec, which } from "./exec.ts";
+import { OvsBackend } from "./ovs_backend.ts";
 import { Lab, type LabOptions, type LabState } from "./lab.ts";
 import { discoverNicDrivers, NIC_DRIVERS } from "./nic_drivers.ts";
 import { StateStore } from "./state_store.ts";
@@ -42,6 +44,8 @@ export interface LabRunnerOptions {
   host?: string;
   /** Makes generated MACs reproducible (`--seed`). @default {random} */
   macSeed?: string;
+  /** What carries the lab's frames: the simulator or Open vSwitch. @default {"sim"} */
+  backend?: "sim" | "ovs";
 }
 
 /**
@@ -64,6 +68,9 @@ export class LabRunner {
   #store: StateStore<LabState> | undefined;
   /** The lab as this runner last saved it, to tell whether another process changed the file. */
   #saved: string | undefined;
+  #backendKind: "sim" | "ovs" = "sim";
+  #exec: ((program: string) => Cmd) | undefined;
+  #ovs: OvsBackend | undefined;
   #labOptions: LabOptions;
 
   /** Makes a runner with a new, empty lab (or the lab in `statePath`). */
@@ -77,6 +84,8 @@ export class LabRunner {
       ...(options.macSeed === undefined ? {} : { macSeed: options.macSeed }),
     };
     const exec = createExec(trace === undefined ? {} : { trace });
+    this.#exec = exec;
+    this.#backendKind = options.backend ?? "sim";
     const session: Session = {
       lab: new Lab({ ...this.#labOptions, backend: this.#newBackend() }),
       async refreshDrivers() {
@@ -107,7 +116,10 @@ export class LabRunner {
    * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
    * the file's lock; blank lines and comments do not touch the file.
    */
-  #newBackend(): SimBackend {
+  #newBackend(): Backend {
+    if (this.#backendKind === "ovs") {
+      return this.#ovs ??= new OvsBackend(this.#exec === undefined ? {} : { exec: this.#exec });
+    }
     const onWarning = this.#labOptions.onWarning;
     return new SimBackend(onWarning === undefined ? {} : { onWarning });
   }
@@ -144,8 +156,10 @@ export class LabRunner {
         // another process changed the lab: rebuild it, and its simulated network, from the file
         if (JSON.stringify(doc) !== this.#saved) {
           await this.session.lab.close();
-          this.session.lab = Lab.fromJSON(doc, { ...this.#labOptions, backend: this.#newBackend() });
-          await this.session.lab.realise();
+          const backend = this.#newBackend();
+          this.session.lab = Lab.fromJSON(doc, { ...this.#labOptions, backend });
+          // Open vSwitch kept the lab; the simulator starts empty and is rebuilt
+          if (backend.persistent !== true) await this.session.lab.realise();
         }
         const result = await this.interpreter.executeCompiled(compiled);
         const next = this.session.lab.toJSON();
