@@ -68,8 +68,8 @@ export class LabRunner {
   #store: StateStore<LabState> | undefined;
   /** The lab as this runner last saved it, to tell whether another process changed the file. */
   #saved: string | undefined;
-  #backendKind: "sim" | "ovs" = "sim";
-  #exec: ((program: string) => Cmd) | undefined;
+  #backendKind: "sim" | "ovs";
+  #exec: (program: string) => Cmd;
   #ovs: OvsBackend | undefined;
   #labOptions: LabOptions;
 
@@ -112,14 +112,9 @@ export class LabRunner {
     }
   }
 
-  /**
-   * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
-   * the file's lock; blank lines and comments do not touch the file.
-   */
+  /** The backend for a lab: a new simulator each time (it keeps nothing), or this runner's one OVS client. */
   #newBackend(): Backend {
-    if (this.#backendKind === "ovs") {
-      return this.#ovs ??= new OvsBackend(this.#exec === undefined ? {} : { exec: this.#exec });
-    }
+    if (this.#backendKind === "ovs") return this.#ovs ??= new OvsBackend({ exec: this.#exec });
     const onWarning = this.#labOptions.onWarning;
     return new SimBackend(onWarning === undefined ? {} : { onWarning });
   }
@@ -145,6 +140,10 @@ export class LabRunner {
     });
   }
 
+  /**
+   * Runs one command line. With a state file, the lab is reloaded before and saved after it, under
+   * the file's lock; blank lines and comments do not touch the file.
+   */
   async execute(line: string): Promise<LineResult> {
     const store = this.#store;
     const compiled = this.interpreter.compile(line);
