@@ -17,7 +17,7 @@ import net from "node:net";
 import path from "node:path";
 import process from "node:process";
 import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
-import { type QemuLaunch, qemuArgs } from "./qemu.ts";
+import { qemuArgs, type QemuLaunch } from "./qemu.ts";
 
 /** Options for {@linkcode Kvm}. */
 export interface KvmOptions {
@@ -155,7 +155,10 @@ export function qmpExchange(
           const e = message.error as { class?: string; desc?: string };
           const what = step === 0 ? "qmp_capabilities" : commands[step - 1]!.execute;
           return finish(
-            new QmpError(`QMP ${what} failed: ${e.desc ?? line}`, e.class === undefined ? {} : { errorClass: e.class }),
+            new QmpError(
+              `QMP ${what} failed: ${e.desc ?? line}`,
+              e.class === undefined ? {} : { errorClass: e.class },
+            ),
           );
         } else if ("return" in message) {
           if (step > 0) results.push(message.return);
@@ -260,7 +263,9 @@ export class Kvm {
       throw fail("its name must be a non-empty file name");
     }
     const running = this.#vms.get(name);
-    if (running !== undefined && running.exited === undefined) throw fail(`it is running (PID ${running.pid})`);
+    if (running !== undefined && running.exited === undefined) {
+      throw fail(`it is running (PID ${running.pid})`);
+    }
     const dir = path.join(this.#runDir, name);
     const qmp = path.join(dir, "qmp.sock");
     const serial = path.join(dir, "serial.log");
@@ -326,7 +331,9 @@ export class Kvm {
       return result.message;
     }
     const tail = result.stderr.trim().split("\n").slice(-5).join(" ").trim();
-    const how = result.signal !== undefined ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
+    const how = result.signal !== undefined
+      ? `was killed by ${result.signal}`
+      : `exited with code ${result.code}`;
     return `${path.basename(this.#qemu)} ${how}${tail === "" ? "" : `: ${tail}`}`;
   }
 
@@ -344,25 +351,36 @@ export class Kvm {
    *
    * @throws {Error} When the VM is not running; {@linkcode QmpError} when QEMU refuses the command.
    */
-  async qmp(name: string, execute: string, args?: Record<string, unknown>): Promise<unknown> {
-    const vm = this.#running(name, execute);
-    const [result] = await qmpExchange(vm.qmp, [args === undefined ? { execute } : { execute, arguments: args }]);
+  qmp(name: string, execute: string, args?: Record<string, unknown>): Promise<unknown> {
+    return this.#qmp(name, `run ${execute} on`, execute, args);
+  }
+
+  async #qmp(
+    name: string,
+    action: string,
+    execute: string,
+    args?: Record<string, unknown>,
+  ): Promise<unknown> {
+    const vm = this.#running(name, action);
+    const [result] = await qmpExchange(vm.qmp, [
+      args === undefined ? { execute } : { execute, arguments: args },
+    ]);
     return result;
   }
 
   /** Resumes a VM (QMP `cont`): a launched VM starts running. */
   async start(name: string): Promise<void> {
-    await this.qmp(name, "cont");
+    await this.#qmp(name, "start", "cont");
   }
 
   /** Pauses a VM (QMP `stop`). */
   async stop(name: string): Promise<void> {
-    await this.qmp(name, "stop");
+    await this.#qmp(name, "stop", "stop");
   }
 
   /** The VM's run state from QMP `query-status`, e.g. `"prelaunch"`, `"running"`, `"paused"`. */
   async status(name: string): Promise<string> {
-    const r = await this.qmp(name, "query-status") as { status?: string };
+    const r = await this.#qmp(name, "query the status of", "query-status") as { status?: string };
     return r.status ?? "unknown";
   }
 
@@ -374,7 +392,9 @@ export class Kvm {
     const vm = this.#vms.get(name);
     if (vm === undefined) throw new Error(`Cannot kill KVM VM ${name}: it was not launched`);
     if (vm.exited === undefined) {
-      await qmpExchange(vm.qmp, [{ execute: "quit" }], { closeOk: true, timeoutMs: QUIT_GRACE_MS }).catch(() => {});
+      await qmpExchange(vm.qmp, [{ execute: "quit" }], { closeOk: true, timeoutMs: QUIT_GRACE_MS }).catch(
+        () => {},
+      );
       const quit = await Promise.race([vm.done.then(() => true), sleep(QUIT_GRACE_MS).then(() => false)]);
       if (!quit) {
         try {
@@ -415,7 +435,8 @@ export class Kvm {
    * last lines.
    */
   async waitForConsole(name: string, pattern: string | RegExp, timeoutMs: number): Promise<string> {
-    const matches = (line: string) => typeof pattern === "string" ? line.includes(pattern) : pattern.test(line);
+    const matches = (line: string) =>
+      typeof pattern === "string" ? line.includes(pattern) : pattern.test(line);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const text = this.console(name);
@@ -427,7 +448,9 @@ export class Kvm {
         return lines === "" ? " (the console is empty)" : `; its console ends:\n${lines}`;
       };
       if (vm?.exited !== undefined) {
-        throw new Error(`Cannot see "${String(pattern)}" on KVM VM ${name}: ${this.#exitReason(vm.exited)}${tail()}`);
+        throw new Error(
+          `Cannot see "${String(pattern)}" on KVM VM ${name}: ${this.#exitReason(vm.exited)}${tail()}`,
+        );
       }
       if (Date.now() > deadline) {
         throw new Error(`Cannot see "${String(pattern)}" on KVM VM ${name} within ${timeoutMs} ms${tail()}`);
