@@ -588,23 +588,40 @@ export class Lab {
   async #replugContainer(vm: Vm): Promise<void> {
     for (const [i, nic] of vm.nics.entries()) {
       if (nic.bridge === "" || this.#topology.findTap(nic.tap) !== undefined) continue;
-      this.#topology.ensureBridge(nic.bridge);
-      this.#topology.bridge(nic.bridge)!.taps.set(nic.tap, {
-        name: nic.tap,
-        role: "vm",
-        vlan: nic.vlan,
-        qinq: nic.qinq,
-        mac: nic.mac,
-        namespace: vm.namespace,
-        addresses: [...nic.ips],
-      });
-      await this.#backend.addBridge(nic.bridge);
-      await this.#backend.addPort(
-        nic.bridge,
-        this.#portSpec(this.#topology.findTap(nic.tap)!.tap, { vm, index: i }),
-      );
-      for (const cidr of nic.ips) await this.#backend.addAddress(nic.bridge, nic.tap, cidr);
+      await this.#replugNic(vm, i, nic.bridge, nic.vlan, nic.qinq);
     }
+  }
+
+  /** Puts a VM NIC's existing tap on a bridge and VLAN again: its record, its port, its addresses. */
+  async #replugNic(vm: Vm, index: number, bridge: string, vlan: number, qinq: boolean): Promise<void> {
+    const nic = vm.nics[index]!;
+    this.#topology.ensureBridge(bridge);
+    const tap: TapState = {
+      name: nic.tap,
+      role: "vm",
+      vlan,
+      qinq,
+      mac: nic.mac,
+      namespace: vm.namespace,
+      addresses: [...nic.ips],
+    };
+    this.#topology.bridge(bridge)!.taps.set(nic.tap, tap);
+    await this.#backend.addBridge(bridge);
+    await this.#backend.addPort(bridge, this.#portSpec(tap, { vm, index }));
+    for (const cidr of nic.ips) await this.#backend.addAddress(bridge, nic.tap, cidr);
+  }
+
+  /**
+   * A VM's NIC by position, for `vm net connect` and `disconnect`.
+   *
+   * @throws {VmError} `no network N, VM only has M networks`.
+   */
+  #network(vm: Vm, index: number): VmNic {
+    const nic = vm.nics[index];
+    if (nic === undefined || index < 0) {
+      throw new VmError(`no network ${index}, VM only has ${vm.nics.length} networks`);
+    }
+    return nic;
   }
 
   /**
@@ -665,30 +682,13 @@ export class Lab {
   ): Promise<void> {
     const index = parseNicIndex(position);
     const vms = this.vmTargets(namespace, target);
-    for (const vm of vms) {
-      const nic = vm.nics[index];
-      if (nic === undefined || index < 0) {
-        throw new VmError(`no network ${index}, VM only has ${vm.nics.length} networks`);
-      }
-    }
+    for (const vm of vms) this.#network(vm, index);
     const { vlan } = this.vlans.lookup(namespace, vlanToken);
     for (const vm of vms) {
-      const nic = vm.nics[index]!;
+      const nic = this.#network(vm, index);
       const to = bridge ?? (nic.bridge !== "" ? nic.bridge : DEFAULT_BRIDGE_NAME);
-      this.#topology.ensureBridge(to);
       if (nic.bridge !== "") await this.#unplug(nic.bridge, nic.tap);
-      this.#topology.bridge(to)!.taps.set(nic.tap, {
-        name: nic.tap,
-        role: "vm",
-        vlan,
-        qinq: false,
-        mac: nic.mac,
-        namespace: vm.namespace,
-        addresses: [...nic.ips],
-      });
-      await this.#backend.addBridge(to);
-      await this.#backend.addPort(to, this.#portSpec(this.#topology.findTap(nic.tap)!.tap, { vm, index }));
-      for (const cidr of nic.ips) await this.#backend.addAddress(to, nic.tap, cidr);
+      await this.#replugNic(vm, index, to, vlan, false);
       vm.nics[index] = { ...nic, bridge: to, vlan, qinq: false };
     }
   }
@@ -698,10 +698,7 @@ export class Lab {
     const index = parseNicIndex(position);
     const vms = this.vmTargets(namespace, target);
     for (const vm of vms) {
-      const nic = vm.nics[index];
-      if (nic === undefined || index < 0) {
-        throw new VmError(`no network ${index}, VM only has ${vm.nics.length} networks`);
-      }
+      const nic = this.#network(vm, index);
       if (nic.bridge === "") continue;
       await this.#unplug(nic.bridge, nic.tap);
       vm.nics[index] = { ...nic, bridge: "", vlan: DISCONNECTED };

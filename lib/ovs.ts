@@ -28,7 +28,7 @@
  * @module
  */
 
-import type { PortMode } from "./backend.ts";
+import type { MirrorSpec, PortMode } from "./backend.ts";
 import process from "node:process";
 import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
 
@@ -68,19 +68,8 @@ export interface OvsPort {
   readonly externalIds?: Readonly<Record<string, string>>;
 }
 
-/** A mirror to add with {@linkcode Ovs.addMirror}. */
-export interface OvsMirror {
-  /** Its name. */
-  readonly name: string;
-  /** Mirror every port's traffic. */
-  readonly selectAll: boolean;
-  /** Ports whose received frames are mirrored. */
-  readonly selectSrc: readonly string[];
-  /** Ports whose transmitted frames are mirrored. */
-  readonly selectDst: readonly string[];
-  /** The port that gets the copies. */
-  readonly output: string;
-}
+/** A mirror to add with {@linkcode Ovs.addMirror}: the lab model's {@linkcode MirrorSpec}. */
+export type OvsMirror = MirrorSpec;
 
 /** What {@linkcode Ovs.addBridge} found. */
 export interface AddBridgeResult {
