@@ -10,7 +10,7 @@
 import { statSync } from "node:fs";
 import { setTimeout } from "node:timers";
 import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec } from "./backend.ts";
-import { type Cmd, createExec } from "./exec.ts";
+import { type Cmd, createExec, which } from "./exec.ts";
 import { Netns, parsePingSummary } from "./netns.ts";
 import { Ovs } from "./ovs.ts";
 
@@ -162,6 +162,11 @@ export class OvsBackend implements Backend {
    * once tcpdump captures (it writes the file's header when it starts listening).
    */
   startCapture(capture: CaptureSpec): Promise<void> {
+    if (which("tcpdump") === undefined) {
+      return Promise.reject(
+        new Error("Cannot capture on the ovs backend: tcpdump is not installed (apt-get install tcpdump)"),
+      );
+    }
     const stop = new AbortController();
     const argv = [
       "-i",
@@ -187,7 +192,7 @@ export class OvsBackend implements Backend {
     const capture = this.#captures.get(id);
     if (capture === undefined) return;
     capture.stop.abort();
-    await capture.done;
+    await capture.done.catch(() => {}); // a tcpdump that failed has said so when the capture started
     this.#captures.delete(id);
   }
 
@@ -243,7 +248,7 @@ export class OvsBackend implements Backend {
  */
 async function waitForPcapHeader(path: string, done: Promise<unknown>): Promise<void> {
   let exited: unknown;
-  done.then((r) => exited = r ?? "exited");
+  done.then((r) => exited = r ?? "exited", (error: Error) => exited = { stderr: error.message });
   for (let waited = 0; waited < 10_000; waited += 20) {
     if (exited !== undefined) {
       const stderr = (exited as { stderr?: string }).stderr?.trim() ?? "";
