@@ -74,6 +74,27 @@ export interface PingResult {
   readonly received: number;
 }
 
+/** A VM whose NICs are plugged, for backends that run VMs themselves (QEMU). */
+export interface VmSpec {
+  /** Its name, unique in its namespace. */
+  readonly name: string;
+  /** Its lab namespace. */
+  readonly namespace: string;
+  /** Its id, unique in the lab. */
+  readonly id: number;
+  /** `kvm` or `container`. */
+  readonly type: "kvm" | "container";
+  /** Its NICs, in order: tap, model, MAC. */
+  readonly nics: readonly { readonly tap: string; readonly driver: string; readonly mac: string }[];
+  /** Memory in MiB, virtual CPUs, kernel, initrd, kernel command line, disk images. */
+  readonly memory: number;
+  readonly vcpus: number;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly append: string;
+  readonly disks: readonly string[];
+}
+
 /** Realises the lab model's bridges, ports, mirrors and captures. */
 export interface Backend {
   /** `sim` or `ovs`. */
@@ -107,10 +128,20 @@ export interface Backend {
   stopCapture(id: number): Promise<void>;
   /** Sends echo requests from the endpoint behind a port. */
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult>;
+  /** Launches a VM, paused, once its NICs are plugged (backends that run VMs: QEMU for KVM VMs). */
+  launchVm?(vm: VmSpec): Promise<void>;
+  /** Runs a paused VM. */
+  startVm?(vm: VmSpec): Promise<void>;
+  /** Pauses a running VM. */
+  stopVm?(vm: VmSpec): Promise<void>;
+  /** Ends a VM (its NICs' taps stay, as minimega's KVM taps do). */
+  killVm?(vm: VmSpec): Promise<void>;
   /** Completes what must be completed before the process ends (captures' files). */
   close?(): Promise<void>;
   /** Removes whatever the backend holds of labs, made by this process or an earlier one (`clear all`). */
   reset?(): Promise<void>;
+  /** Whether the host already has a network device of that name (new tap names skip it). */
+  nameInUse?(name: string): boolean;
   /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */
   readonly persistent?: boolean;
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Backend, NullBackend, type PingResult, type PortSpec } from "./backend.ts";
+import { type Backend, NullBackend, type PingResult, type PortSpec, type VmSpec } from "./backend.ts";
 import { parseGoInt } from "./go_int.ts";
 import { isMulticastMac, MacGenerator, parseMac } from "./mac.ts";
 import { expandNames } from "./names.ts";
@@ -145,6 +145,8 @@ const NAMESPACE_NAME = /^[A-Za-z0-9_.-]+$/;
 export interface NamespaceState {
   /** The VM config's networks. */
   networks: NicConfig[];
+  /** The VM config's other fields a guest needs: memory, vcpus, kernel, initrd, append, disk. */
+  vmConfig: VmConfig;
   /** Its host taps. */
   hostTaps: string[];
   /** The destination taps of its mirrors. */
@@ -155,8 +157,41 @@ export interface NamespaceState {
   filter: string;
 }
 
+/** The fields of a VM config besides its networks, as minimega's `vm config` sets them. */
+export interface VmConfig {
+  /** Memory in MiB. @default {"2048"} */
+  memory: string;
+  /** Virtual CPUs. @default {"1"} */
+  vcpus: string;
+  /** A kernel to boot directly, or "". */
+  kernel: string;
+  /** Its initrd, or "". */
+  initrd: string;
+  /** The kernel command line, or "". */
+  append: string;
+  /** Disk images. */
+  disks: string[];
+}
+
+/** The fields `vm config` knows besides networks, with their defaults (minimega's). */
+export const VM_CONFIG_DEFAULTS: Readonly<VmConfig> = Object.freeze({
+  memory: "2048",
+  vcpus: "1",
+  kernel: "",
+  initrd: "",
+  append: "",
+  disks: [],
+});
+
 function emptyNamespace(): NamespaceState {
-  return { networks: [], hostTaps: [], mirrors: [], snaplen: 0, filter: "" };
+  return {
+    networks: [],
+    vmConfig: structuredClone(VM_CONFIG_DEFAULTS) as VmConfig,
+    hostTaps: [],
+    mirrors: [],
+    snaplen: 0,
+    filter: "",
+  };
 }
 
 /** The snaplen captures use when none is set, as minimega. */
@@ -203,6 +238,7 @@ export class Lab {
       ...(options.macPrefix === undefined ? {} : { prefix: options.macPrefix }),
     };
     this.#macs = new MacGenerator(this.#macOptions);
+    this.#topology.isNameTaken = (name) => this.#backend.nameInUse?.(name) ?? false;
   }
 
   /**
@@ -228,6 +264,7 @@ export class Lab {
     if (!lab.#namespaces.has(DEFAULT_NAMESPACE)) lab.#namespaces.set(DEFAULT_NAMESPACE, emptyNamespace());
     lab.#active = lab.#namespaces.has(state.active) ? state.active : DEFAULT_NAMESPACE;
     lab.#topology = Topology.fromJSON(state.topology ?? { bridges: {}, nextTap: 0 });
+    lab.#topology.isNameTaken = (name) => lab.#backend.nameInUse?.(name) ?? false;
     for (const vm of state.vms ?? []) lab.#vms.set(vm.id, structuredClone(vm));
     lab.#captures = structuredClone([...(state.captures ?? [])]);
     lab.#nextVmId = state.nextVmId ?? 0;
@@ -358,7 +395,10 @@ export class Lab {
     await this.clearCaptures(name);
     await this.clearTaps(name);
     const vms = this.#vmsIn(name);
-    for (const vm of vms) vm.state = "QUIT";
+    for (const vm of vms) {
+      if (vm.state !== "QUIT") await this.#backend.killVm?.(this.#vmSpec(vm));
+      vm.state = "QUIT";
+    }
     await this.#flush(vms);
     this.vlans.clearNamespace(name);
     if (name === DEFAULT_NAMESPACE) this.#namespaces.set(name, emptyNamespace());
@@ -424,6 +464,37 @@ export class Lab {
     return this.#namespaces.get(namespace)?.networks ?? [];
   }
 
+  /** A namespace's VM config fields (memory, vcpus, kernel, initrd, append, disks). */
+  vmConfig(namespace: string): Readonly<VmConfig> {
+    return this.#ns(namespace).vmConfig;
+  }
+
+  /**
+   * Sets a VM config field (`vm config memory 512`, ...).
+   *
+   * @throws {RangeError} For memory or vcpus that are not whole numbers above 0.
+   */
+  setVmConfig(namespace: string, field: Exclude<keyof VmConfig, "disks">, value: string): void {
+    if ((field === "memory" || field === "vcpus") && !/^[1-9]\d*$/.test(value)) {
+      throw new RangeError(
+        `Cannot set vm config ${field} as it must be a whole number above 0: current value is ${value}`,
+      );
+    }
+    this.#ns(namespace).vmConfig[field] = value;
+  }
+
+  /** Sets a VM config's disks (`vm config disks <path>...`). */
+  setVmDisks(namespace: string, disks: readonly string[]): void {
+    this.#ns(namespace).vmConfig.disks = [...disks];
+  }
+
+  /** Resets a namespace's whole VM config (`clear vm config`), networks included. */
+  clearVmConfig(namespace: string): void {
+    const ns = this.#ns(namespace);
+    ns.networks = [];
+    ns.vmConfig = structuredClone(VM_CONFIG_DEFAULTS) as VmConfig;
+  }
+
   /** Empties a namespace's VM network config; VLAN aliases stay allocated. */
   clearNetworks(namespace: string): void {
     const ns = this.#namespaces.get(namespace);
@@ -463,6 +534,7 @@ export class Lab {
         for (const config of this.networks(namespace)) {
           vm.nics.push(await this.#plugNic(vm, config, config.mac));
         }
+        await this.#backend.launchVm?.(this.#vmSpec(vm));
       } catch (error) {
         // a VM comes up whole or not at all: unplug what was plugged
         await this.#flush([vm]);
@@ -562,13 +634,37 @@ export class Lab {
     for (const vm of this.vmTargets(namespace, target)) {
       if (vm.state === "RUNNING" || vm.state === "ERROR") continue;
       if (vm.state === "QUIT" && vm.type === "container") await this.#replugContainer(vm);
+      if (vm.state === "QUIT") await this.#backend.launchVm?.(this.#vmSpec(vm));
+      await this.#backend.startVm?.(this.#vmSpec(vm));
       vm.state = "RUNNING";
     }
   }
 
   /** Pauses running VMs (`vm stop`). */
-  stopVms(namespace: string, target: string): void {
-    for (const vm of this.vmTargets(namespace, target)) if (vm.state === "RUNNING") vm.state = "PAUSED";
+  async stopVms(namespace: string, target: string): Promise<void> {
+    for (const vm of this.vmTargets(namespace, target)) {
+      if (vm.state !== "RUNNING") continue;
+      await this.#backend.stopVm?.(this.#vmSpec(vm));
+      vm.state = "PAUSED";
+    }
+  }
+
+  /** What a backend that runs VMs is told of one. */
+  #vmSpec(vm: Vm): VmSpec {
+    const config = this.#ns(vm.namespace).vmConfig;
+    return {
+      name: vm.name,
+      namespace: vm.namespace,
+      id: vm.id,
+      type: vm.type,
+      nics: vm.nics.map((n) => ({ tap: n.tap, driver: n.driver, mac: n.mac })),
+      memory: Number(config.memory),
+      vcpus: Number(config.vcpus),
+      kernel: config.kernel,
+      initrd: config.initrd,
+      append: config.append,
+      disks: [...config.disks],
+    };
   }
 
   /**
@@ -578,6 +674,7 @@ export class Lab {
   async killVms(namespace: string, target: string): Promise<void> {
     for (const vm of this.vmTargets(namespace, target)) {
       if (vm.state === "QUIT") continue;
+      await this.#backend.killVm?.(this.#vmSpec(vm));
       vm.state = "QUIT";
       if (vm.type === "container") {
         for (const nic of vm.nics) if (nic.bridge !== "") await this.#unplug(nic.bridge, nic.tap);
@@ -711,8 +808,9 @@ export class Lab {
     const normalized = checkCidr(cidr);
     for (const vm of this.vmTargets(namespace, target)) {
       const nic = nicOf(vm, index);
-      vm.nics[index] = { ...nic, ips: [...nic.ips, normalized] };
       if (nic.bridge !== "") {
+        // the backend first: what it refuses is not recorded
+        await this.#backend.addAddress(nic.bridge, nic.tap, normalized);
         const found = this.#topology.findTap(nic.tap);
         if (found) {
           this.#topology.updateTap(nic.bridge, {
@@ -720,8 +818,8 @@ export class Lab {
             addresses: [...found.tap.addresses, normalized],
           });
         }
-        await this.#backend.addAddress(nic.bridge, nic.tap, normalized);
       }
+      vm.nics[index] = { ...nic, ips: [...nic.ips, normalized] };
     }
   }
 
@@ -1233,6 +1331,14 @@ export class Lab {
    */
   async close(): Promise<void> {
     for (const capture of [...this.#captures]) await this.#stopCapture(capture);
+    if (this.#backend.launchVm !== undefined) {
+      // VMs the backend runs itself (QEMU) end with the process, as captures do
+      for (const vm of this.#vms.values()) {
+        if (vm.type !== "kvm" || vm.state === "QUIT") continue;
+        await this.#backend.killVm?.(this.#vmSpec(vm));
+        vm.state = "QUIT";
+      }
+    }
     await this.#backend.close?.();
   }
 

@@ -2,14 +2,19 @@
  * Open vSwitch as a labwire {@linkcode Backend} (issue 4, in progress): bridges and ports through
  * {@linkcode Ovs} (one transaction per step, every port checked), container VMs as network namespaces
  * joined by veth pairs ({@linkcode Netns}), host taps as internal ports with host addresses, mirrors in
- * OVS's Mirror table, captures with tcpdump, pings with ping(8). KVM VMs (QEMU) are not supported yet.
+ * OVS's Mirror table, captures with tcpdump, pings with ping(8), KVM VMs with QEMU on taps (they end
+ * with the labwire process).
  *
  * @module
  */
 
-import { statSync } from "node:fs";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { setTimeout } from "node:timers";
-import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec } from "./backend.ts";
+import os from "node:os";
+import path from "node:path";
+import process from "node:process";
+import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } from "./backend.ts";
+import { Kvm } from "./kvm.ts";
 import { type Cmd, createExec, which } from "./exec.ts";
 import { Netns, parsePingSummary } from "./netns.ts";
 import { Ovs } from "./ovs.ts";
@@ -22,12 +27,16 @@ export interface OvsBackendOptions {
   env?: Record<string, string>;
   /** The prefix of the namespaces labwire makes for container VMs. @default {"labwire-"} */
   namespacePrefix?: string;
+  /** Where KVM VMs keep their QMP sockets, consoles and pids. @default {a folder in the temp dir} */
+  runDir?: string;
 }
 
 /** The `external_ids` key of a container NIC's port that names its namespace. */
 const NETNS_KEY = "labwire-netns";
 /** The `external_ids` key of a container NIC's port that names its interface in the namespace. */
 const IFNAME_KEY = "labwire-ifname";
+/** The `external_ids` key of a KVM VM NIC's port: its tap device is labwire's to delete. */
+const KVM_TAP_KEY = "labwire-kvm-tap";
 
 interface RunningCapture {
   readonly done: Promise<unknown>;
@@ -47,6 +56,10 @@ export class OvsBackend implements Backend {
   #containerNics = new Map<string, { namespace: string; ifname: string }>();
   #captures = new Map<number, RunningCapture>();
   #checked: Promise<void> | undefined;
+  #kvm: Kvm;
+  #kvmTaps = new Set<string>();
+  #runDir: string;
+  #ownRunDir: boolean;
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
@@ -54,6 +67,9 @@ export class OvsBackend implements Backend {
     this.ovs = new Ovs({ exec: this.#exec, ...(options.env === undefined ? {} : { env: options.env }) });
     this.#netns = new Netns({ exec: this.#exec });
     this.#prefix = options.namespacePrefix ?? "labwire-";
+    this.#runDir = options.runDir ?? path.join(os.tmpdir(), `labwire-kvm-${process.pid}`);
+    this.#ownRunDir = options.runDir === undefined;
+    this.#kvm = new Kvm({ exec: this.#exec, runDir: this.#runDir });
   }
 
   /** Creates a bridge (datapath netdev where the kernel has no OVS module). */
@@ -82,11 +98,20 @@ export class OvsBackend implements Backend {
       case "patch":
         return; // both ends come with addPatch()
       case "vm": {
-        if (port.vm?.type !== "container") {
-          throw new Error(
-            `Cannot plug ${port.name} on the ovs backend: KVM VMs (QEMU) are not supported yet`,
-          );
+        if (port.vm?.type === "kvm") {
+          await this.#kvm.createTap(port.name);
+          this.#kvmTaps.add(port.name);
+          // recorded in OVS, so that a later process removes the tap device too
+          const externalIds = { [KVM_TAP_KEY]: "1" };
+          await this.ovs.addPorts(bridge, [{
+            name: port.name,
+            mode: port.mode,
+            type: "system",
+            externalIds,
+          }]);
+          return;
         }
+        if (port.vm === undefined) throw new TypeError(`Cannot plug ${port.name}: a VM port names no VM`);
         const namespace = `${this.#prefix}${port.vm.namespace}-${port.vm.name}`;
         if (!(await this.#netns.list()).includes(namespace)) await this.#netns.create(namespace);
         const ifname = `veth${port.vm.nic}`;
@@ -118,7 +143,12 @@ export class OvsBackend implements Backend {
 
   /** Removes a port, and a container NIC's veth (and its namespace with its last NIC). */
   async removePort(bridge: string, port: string): Promise<void> {
+    const kvmTap = this.#kvmTaps.delete(port) ||
+      (await this.ovs.listLabwire()).ports.some((p) =>
+        p.name === port && p.externalIds[KVM_TAP_KEY] !== undefined
+      );
     await this.ovs.deletePorts(bridge, [port]);
+    if (kvmTap) return await this.#kvm.deleteTap(port);
     const nic = await this.#containerNic(port);
     if (nic === undefined) return;
     this.#containerNics.delete(port);
@@ -145,6 +175,12 @@ export class OvsBackend implements Backend {
 
   /** Gives a container NIC (in its namespace) or a host tap (in the host) an address. */
   async addAddress(_bridge: string, port: string, cidr: string): Promise<void> {
+    if (this.#kvmTaps.has(port)) {
+      throw new Error(
+        `Cannot set ${cidr} on KVM VM NIC ${port} from outside the guest: configure it in the guest ` +
+          "(the test guest of scripts/guest-image.sh takes labwire_ip= on its kernel command line)",
+      );
+    }
     const nic = await this.#containerNic(port);
     if (nic !== undefined) return await this.#netns.addAddress(nic.namespace, nic.ifname, cidr);
     await this.#exec("ip").args("addr", "add", cidr, "dev", port).run();
@@ -199,6 +235,11 @@ export class OvsBackend implements Backend {
   /** Pings from a container NIC's namespace, or from the host through a host tap. */
   async ping(_bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
     await this.#ready();
+    if (this.#kvmTaps.has(port)) {
+      throw new Error(
+        `Cannot ping from KVM VM NIC ${port}: labwire has no agent in the guest; ping it from a host tap`,
+      );
+    }
     const nic = await this.#containerNic(port);
     if (nic !== undefined) return await this.#netns.ping(nic.namespace, ip, count);
     const r = await this.#exec("ping").args("-n", "-I", port, "-c", String(count), "-i", "0.2", "-W", "1", ip)
@@ -230,14 +271,53 @@ export class OvsBackend implements Backend {
     for (const port of left) await this.ovs.deletePorts(port.bridge, [port.name]);
     for (const port of made.ports) {
       if (port.externalIds[NETNS_KEY] !== undefined) await this.#netns.deleteLink(port.name);
+      if (port.externalIds[KVM_TAP_KEY] !== undefined) await this.#kvm.deleteTap(port.name).catch(() => {});
     }
     for (const ns of await this.#netns.list()) if (ns.startsWith(this.#prefix)) await this.#netns.delete(ns);
     this.#containerNics.clear();
   }
 
+  /** Whether the host has a network device of that name (minimega's tap names skip them). */
+  nameInUse(name: string): boolean {
+    return existsSync(`/sys/class/net/${name}`);
+  }
+
+  /** Launches a KVM VM with QEMU, paused; KVM where /dev/kvm can be used, TCG otherwise. */
+  async launchVm(vm: VmSpec): Promise<void> {
+    if (vm.type !== "kvm") return;
+    await this.#kvm.launch({
+      name: kvmName(vm),
+      memory: vm.memory,
+      vcpus: vm.vcpus,
+      ...(vm.kernel === "" ? {} : { kernel: vm.kernel }),
+      ...(vm.initrd === "" ? {} : { initrd: vm.initrd }),
+      ...(vm.append === "" ? {} : { append: vm.append }),
+      ...(vm.disks[0] === undefined ? {} : { disk: vm.disks[0] }),
+      nics: vm.nics,
+      kvm: Kvm.kvmAvailable(),
+    });
+  }
+
+  /** Runs a paused KVM VM (QMP `cont`). */
+  async startVm(vm: VmSpec): Promise<void> {
+    if (vm.type === "kvm") await this.#kvm.start(kvmName(vm));
+  }
+
+  /** Pauses a KVM VM (QMP `stop`). */
+  async stopVm(vm: VmSpec): Promise<void> {
+    if (vm.type === "kvm") await this.#kvm.stop(kvmName(vm));
+  }
+
+  /** Ends a KVM VM's QEMU; its taps stay, as minimega's do. */
+  async killVm(vm: VmSpec): Promise<void> {
+    if (vm.type === "kvm" && this.#kvm.get(kvmName(vm)) !== undefined) await this.#kvm.kill(kvmName(vm));
+  }
+
   /** Stops every capture (bridges, ports and namespaces stay: Open vSwitch keeps the lab). */
   async close(): Promise<void> {
     for (const id of [...this.#captures.keys()]) await this.stopCapture(id);
+    await this.#kvm.killAll();
+    if (this.#ownRunDir) rmSync(this.#runDir, { recursive: true, force: true });
   }
 }
 
@@ -262,4 +342,9 @@ async function waitForPcapHeader(path: string, done: Promise<unknown>): Promise<
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`Cannot capture to ${path}: tcpdump did not start listening within 10 s`);
+}
+
+/** The QEMU name of a KVM VM: its lab namespace and name. */
+function kvmName(vm: VmSpec): string {
+  return `${vm.namespace}-${vm.name}`;
 }

@@ -81,6 +81,11 @@ export function portMode(vlan: number, qinq: boolean): PortMode {
 export class Topology {
   #bridges = new Map<string, Bridge>();
   #nextTap = 0;
+  /**
+   * Names the host already uses (minimega skips names under /sys/class/net); the backend knows them.
+   * Not part of the JSON state.
+   */
+  isNameTaken: (name: string) => boolean = () => false;
 
   /** Restores a topology from {@linkcode Topology.toJSON}'s output. */
   static fromJSON(state: TopologyState): Topology {
@@ -141,7 +146,7 @@ export class Topology {
   nextTapName(): string {
     for (;;) {
       const name = `mega_tap${this.#nextTap++}`;
-      if (this.findTap(name) === undefined && !this.#isTrunk(name)) return name;
+      if (this.findTap(name) === undefined && !this.#isTrunk(name) && !this.isNameTaken(name)) return name;
     }
   }
 

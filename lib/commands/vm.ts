@@ -66,7 +66,7 @@ made again when it starts.`,
         const ns = session.lab.activeNamespace;
         const target = cmd.strings.get("vm")!;
         if (cmd.bools.has("start")) await session.lab.startVms(ns, target);
-        else if (cmd.bools.has("stop")) session.lab.stopVms(ns, target);
+        else if (cmd.bools.has("stop")) await session.lab.stopVms(ns, target);
         else await session.lab.killVms(ns, target);
       },
     },
@@ -152,12 +152,59 @@ allocated for the specs before it stay allocated).`,
       },
     },
     {
+      patterns: [
+        "vm config <memory,> [memory in megabytes]",
+        "vm config <vcpus,> [number of CPUs]",
+        "vm config <kernel,> [path]",
+        "vm config <initrd,> [path]",
+        "vm config <append,> [argument]...",
+        "vm config <disks,> [path]...",
+      ],
+      helpShort: "the VM config of the VMs to launch",
+      helpLong: `Prints or sets a field of the active namespace's VM config, for the VMs launched next:
+
+	vm config memory [MiB]            memory (2048)
+	vm config vcpus [n]               virtual CPUs (1)
+	vm config kernel [path]           a kernel to boot directly (KVM VMs)
+	vm config initrd [path]           its initrd
+	vm config append [argument]...    the kernel command line
+	vm config disks [path]...         disk images
+
+With no value, prints the current one.`,
+      run(cmd, session) {
+        const lab = session.lab;
+        const ns = lab.activeNamespace;
+        const config = lab.vmConfig(ns);
+        if (cmd.bools.has("disks")) {
+          const disks = cmd.lists.get("path");
+          if (disks === undefined) return `[${config.disks.join(" ")}]`;
+          return lab.setVmDisks(ns, disks);
+        }
+        if (cmd.bools.has("append")) {
+          const words = cmd.lists.get("argument");
+          if (words === undefined) return config.append;
+          return lab.setVmConfig(ns, "append", words.join(" "));
+        }
+        const field = cmd.bools.has("memory")
+          ? "memory"
+          : cmd.bools.has("vcpus")
+          ? "vcpus"
+          : cmd.bools.has("kernel")
+          ? "kernel"
+          : "initrd";
+        const value = cmd.strings.get(field === "memory" ? "memory" : field === "vcpus" ? "number" : "path");
+        if (value === undefined) return config[field];
+        lab.setVmConfig(ns, field, value);
+      },
+    },
+    {
       patterns: ["clear vm config", "clear vm config <networks,>"],
       helpShort: "reset the VM config",
-      helpLong: `Resets the VM config of the active namespace to its defaults: "clear vm config networks"
-empties the network list. VLAN aliases stay allocated.`,
-      run(_cmd, session) {
-        session.lab.clearNetworks(session.lab.activeNamespace);
+      helpLong: `Resets the VM config of the active namespace to its defaults; "clear vm config networks"
+only empties the network list. VLAN aliases stay allocated.`,
+      run(cmd, session) {
+        if (cmd.bools.has("networks")) session.lab.clearNetworks(session.lab.activeNamespace);
+        else session.lab.clearVmConfig(session.lab.activeNamespace);
       },
     },
   ];

@@ -16,3 +16,21 @@ vm config net
 vm config net P Q,bogus,bogus R
 vm config net
 vlans
+# the fields a guest needs (used by KVM VMs on --backend ovs)
+vm config memory
+vm config memory 512
+vm config memory 0
+vm config memory lots
+vm config vcpus 2
+vm config vcpus
+vm config kernel /boot/vmlinuz
+vm config kernel
+vm config initrd /boot/initrd.gz
+vm config append console=ttyS0 labwire_ip=10.0.0.5/24
+vm config append
+vm config disks a.qcow2 b.qcow2
+vm config disks
+clear vm config
+vm config memory
+vm config kernel
+vm config disks
