@@ -987,15 +987,15 @@ export class SimBridge {
     let cap = this.#kind.length;
     if (n <= cap) return;
     while (cap < n) cap *= 2;
-    this.#kind = growU8(this.#kind, cap);
-    this.#tag = growU16(this.#tag, cap);
-    this.#peerPort = growI32(this.#peerPort, cap);
-    this.#rx = growF64(this.#rx, cap);
-    this.#tx = growF64(this.#tx, cap);
-    this.#drops = growF64(this.#drops, cap * NR);
-    this.#srcMask = growI32(this.#srcMask, cap);
-    this.#dstMask = growI32(this.#dstMask, cap);
-    this.#outMask = growI32(this.#outMask, cap);
+    this.#kind = grow(this.#kind, cap);
+    this.#tag = grow(this.#tag, cap);
+    this.#peerPort = grow(this.#peerPort, cap);
+    this.#rx = grow(this.#rx, cap);
+    this.#tx = grow(this.#tx, cap);
+    this.#drops = grow(this.#drops, cap * NR);
+    this.#srcMask = grow(this.#srcMask, cap);
+    this.#dstMask = grow(this.#dstMask, cap);
+    this.#outMask = grow(this.#outMask, cap);
   }
 
   #applyMode(p: number, mode: PortMode): void {
@@ -1119,23 +1119,9 @@ function sameMode(a: PortMode, b: PortMode): boolean {
   return a.kind !== "trunk" && b.kind !== "trunk" && a.tag === b.tag;
 }
 
-function growU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
-  const b = new Uint8Array(n);
-  b.set(a);
-  return b;
-}
-function growU16(a: Uint16Array, n: number): Uint16Array<ArrayBuffer> {
-  const b = new Uint16Array(n);
-  b.set(a);
-  return b;
-}
-function growI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
-}
-function growF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(n);
-  b.set(a);
+/** A copy of a per-port array in a new, longer array of the same kind (ports are added rarely). */
+function grow<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a as ArrayLike<number>);
   return b;
 }
