@@ -66,6 +66,20 @@ export interface CaptureSpec {
   readonly filter: string;
 }
 
+/**
+ * How labwire's `ping` paces its echo requests on every backend, as `ping -i 0.2` does: 200 ms apart.
+ */
+export const PING_INTERVAL_MS = 200;
+
+/**
+ * How long labwire's `ping` waits after its last echo request when no reply has come at all, as
+ * `ping -W 2.5` does (with replies, it waits twice the longest round trip, at least one interval).
+ * 2.5 s lies between the second and third ARP retransmission of Linux (1 s apart, 3 in all), so a
+ * ping to an address nobody answers always shows its three ARP requests, on the simulator as on a
+ * real kernel, and never races the kernel's timers.
+ */
+export const PING_WAIT_MS = 2500;
+
 /** The result of a ping. */
 export interface PingResult {
   /** Echo requests sent. */

@@ -10,7 +10,13 @@
 #
 # start on a running sandbox says so and exits 0; stop on a stopped one too. stop keeps conf.db and the logs
 # (a later start reuses the database); remove DIR yourself when done. Nothing outside DIR is touched, except the
-# tap devices the userspace datapath makes for the sandbox's bridges, which `exit --cleanup` removes.
+# tap devices the userspace datapath makes for the sandbox's bridges, which `exit --cleanup` removes, and a lock.
+#
+# Only one ovs-vswitchd per host can use the userspace datapath (its devices, ovs-netdev and one per bridge, live
+# in the host's namespace), so start takes a host-wide lock before it starts ovs-vswitchd and stop releases it:
+# a second sandbox waits (up to LABWIRE_SANDBOX_WAIT seconds, default 900) until the first one stops. The lock is
+# the folder $LABWIRE_LOCK_DIR/labwire-ovs-userspace.lock (default /tmp/...); a lock whose sandbox is no longer
+# running (its ovs-vswitchd gone for more than 30 s) is stale and taken over.
 # Messages go to standard error; standard output carries only the exports.
 set -euo pipefail
 
@@ -68,6 +74,46 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
+LOCK=${LABWIRE_LOCK_DIR:-/tmp}/labwire-ovs-userspace.lock
+
+# The sandbox folder that holds the userspace-datapath lock, or nothing.
+lock_owner() {
+  cat "$LOCK/owner" 2>/dev/null || true
+}
+
+# Takes the host-wide userspace-datapath lock for sandbox $1, waiting while another running sandbox holds it.
+take_lock() {
+  local dir=$1 owner waited=0 limit=${LABWIRE_SANDBOX_WAIT:-900} said=0 age
+  for (( ; ; )); do
+    if mkdir "$LOCK" 2>/dev/null; then
+      printf '%s\n' "$dir" >"$LOCK/owner"
+      return 0
+    fi
+    owner=$(lock_owner)
+    [[ $owner == "$dir" ]] && return 0
+    age=$(($(date +%s) - $(stat -c %Y "$LOCK" 2>/dev/null || date +%s)))
+    # stale: its sandbox's ovs-vswitchd is gone, and it is not one being started right now
+    if [[ -z $owner || -z $(running_pid "$owner" ovs-vswitchd) ]] && ((age > 30)); then
+      echo "ovs-sandbox: taking over the userspace-datapath lock of ${owner:-an unknown sandbox} (not running)" >&2
+      rm -rf "$LOCK"
+      continue
+    fi
+    if ((waited >= limit)); then
+      die "Cannot start Open vSwitch in $dir as the sandbox in $owner holds the userspace datapath (waited ${limit} s); stop it with: $0 stop $owner"
+    fi
+    ((said)) || echo "ovs-sandbox: waiting for the sandbox in $owner to stop (only one Open vSwitch per host can use the userspace datapath)" >&2
+    said=1
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
+# Releases the lock if sandbox $1 holds it.
+release_lock() {
+  [[ $(lock_owner) == "$1" ]] && rm -rf "$LOCK"
+  return 0
+}
+
 schema() {
   local s
   for s in "${OVS_SCHEMA:-}" /usr/share/openvswitch/vswitch.ovsschema /usr/local/share/openvswitch/vswitch.ovsschema; do
@@ -108,8 +154,11 @@ cmd_start() {
     return 0
   fi
 
-  if [[ -z $sw_pid && -e /sys/class/net/ovs-netdev ]]; then
-    echo "ovs-sandbox: warning: another Open vSwitch on this host uses the userspace datapath (ovs-netdev exists); netdev bridges of this one will fail" >&2
+  if [[ -z $sw_pid ]]; then
+    take_lock "$dir"
+    if [[ -e /sys/class/net/ovs-netdev ]]; then
+      echo "ovs-sandbox: warning: another Open vSwitch on this host uses the userspace datapath (ovs-netdev exists); netdev bridges of this one will fail" >&2
+    fi
   fi
   if [[ ! -f $dir/conf.db ]]; then
     ovsdb-tool create "$dir/conf.db" "$(schema)" >&2
@@ -130,6 +179,7 @@ cmd_start() {
       --log-file="$dir/ovs-vswitchd.log" -vconsole:off ||
       {
         log_tail "$dir/ovs-vswitchd.log"
+        release_lock "$dir"
         die "Cannot start ovs-vswitchd in $dir; its log is $dir/ovs-vswitchd.log."
       }
   fi
@@ -143,6 +193,7 @@ cmd_start() {
     sleep 0.1
   done
   log_tail "$dir/ovs-vswitchd.log"
+  [[ -z $(running_pid "$dir" ovs-vswitchd) ]] && release_lock "$dir"
   die "Cannot start Open vSwitch in $dir as ovs-vsctl got no answer within 10 s; its logs are in $dir."
 }
 
@@ -190,6 +241,7 @@ cmd_stop() {
   [[ -f $dir/$MARKER ]] || die "Cannot stop Open vSwitch in $dir as it is not a folder made by ovs-sandbox.sh."
   # vswitchd first: it talks to ovsdb-server while it exits
   stop_daemon "$dir" ovs-vswitchd && any=1
+  release_lock "$dir"
   stop_daemon "$dir" ovsdb-server && any=1
   ((any)) || echo "ovs-sandbox: not running in $dir" >&2
   return 0
