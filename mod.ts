@@ -42,6 +42,7 @@ export * from "./sim/backend.ts";
 export type * from "./sim/types.ts";
 export * from "./lib/exec.ts";
 export * from "./lib/netns.ts";
+export * from "./lib/dhcp.ts";
 export * from "./lib/ovs.ts";
 export * from "./lib/ovs_backend.ts";
 export * from "./lib/qemu.ts";
