@@ -222,7 +222,10 @@ async function main(argv: readonly string[]): Promise<number> {
     },
     ...(opts.trace
       ? {
-        trace: (argv: readonly string[]) => write(process.stderr, `+ ${formatArgv(argv)}`),
+        trace: (argv: readonly string[], stdin?: string) => {
+          write(process.stderr, `+ ${formatArgv(argv)}`);
+          for (const line of stdin?.split("\n") ?? []) if (line !== "") write(process.stderr, `+ | ${line}`);
+        },
         onError: (error: Error) => write(process.stderr, error.stack ?? String(error)),
       }
       : {}),
@@ -237,6 +240,17 @@ async function main(argv: readonly string[]): Promise<number> {
     write(process.stderr, `E: ${error.message}`);
     return 2;
   }
+  // SIGINT or SIGTERM ends the run as the end of its input does: captures completed, QEMU stopped, and
+  // a lab without a state file removed from Open vSwitch; then the usual 128 + signal exit status
+  let stopping = false;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      runner.close().catch((error: Error) => write(process.stderr, `E: ${error.message}`))
+        .finally(() => process.exit(code));
+    });
+  }
   const runLines = (lines: Iterable<string>) =>
     runScript(runner, lines, {
       transcript: opts.transcript,
@@ -245,16 +259,21 @@ async function main(argv: readonly string[]): Promise<number> {
       stderr: (text) => process.stderr.write(text),
     });
   let ok = await runLines(opts.evals);
-  if (!ok && !opts.transcript && !opts.keepGoing) {
+  if (ok || opts.transcript || opts.keepGoing) {
+    if (script !== undefined) {
+      ok = (await runLines(script)) && ok;
+    } else if (opts.evals.length === 0) {
+      ok = process.stdin.isTTY ? await repl(runner) : await runLines(splitLines(await readStdin()));
+    }
+  }
+  if (stopping) return ok ? 0 : 1; // a signal handler is closing the runner
+  stopping = true;
+  try {
     await runner.close();
+  } catch (error) {
+    write(process.stderr, `E: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
-  if (script !== undefined) {
-    ok = (await runLines(script)) && ok;
-  } else if (opts.evals.length === 0) {
-    ok = process.stdin.isTTY ? await repl(runner) : await runLines(splitLines(await readStdin()));
-  }
-  await runner.close();
   return ok ? 0 : 1;
 }
 

@@ -41,6 +41,7 @@ export * from "./sim/network.ts";
 export * from "./sim/backend.ts";
 export type * from "./sim/types.ts";
 export * from "./lib/exec.ts";
+export * from "./lib/ip.ts";
 export * from "./lib/netns.ts";
 export * from "./lib/dhcp.ts";
 export * from "./lib/ovs.ts";

@@ -117,10 +117,13 @@ export interface Backend {
   addBridge(bridge: string): Promise<void>;
   /** Removes a bridge and everything on it. */
   removeBridge(bridge: string): Promise<void>;
-  /** Adds a port. */
-  addPort(bridge: string, port: PortSpec): Promise<void>;
-  /** Removes a port. */
-  removePort(bridge: string, port: string): Promise<void>;
+  /**
+   * Adds ports to a bridge, all a step has for that bridge in one call (every NIC of a `vm launch`), so
+   * that a backend can make them in one go. All or nothing: when it fails, none of them is left.
+   */
+  addPorts(bridge: string, ports: readonly PortSpec[]): Promise<void>;
+  /** Removes ports from a bridge, in one go. */
+  removePorts(bridge: string, ports: readonly string[]): Promise<void>;
   /** Joins two existing patch ports (OVS `type=patch options:peer=...`): each one's frames enter the other's bridge. */
   addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void>;
   /** Adds a mirror. */
@@ -152,8 +155,11 @@ export interface Backend {
   killVm?(vm: VmSpec): Promise<void>;
   /** Completes what must be completed before the process ends (captures' files). */
   close?(): Promise<void>;
-  /** Removes whatever the backend holds of labs, made by this process or an earlier one (`clear all`). */
-  reset?(): Promise<void>;
+  /**
+   * Removes whatever labwire made in the backend, for any lab, by this process or an earlier one that
+   * crashed (`nuke`, as minimega's).
+   */
+  nuke?(): Promise<void>;
   /** Whether the host already has a network device of that name (new tap names skip it). */
   nameInUse?(name: string): boolean;
   /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */
@@ -175,11 +181,11 @@ export class NullBackend implements Backend {
     return Promise.resolve();
   }
   /** Does nothing. */
-  addPort(): Promise<void> {
+  addPorts(): Promise<void> {
     return Promise.resolve();
   }
   /** Does nothing. */
-  removePort(): Promise<void> {
+  removePorts(): Promise<void> {
     return Promise.resolve();
   }
   /** Does nothing. */

@@ -82,6 +82,8 @@ export interface RunOptions {
   killSignal?: KillSignal;
   /** Standard output beyond this many bytes fails the run. @default {MAX_STDOUT_BYTES} */
   maxStdoutBytes?: number;
+  /** Sees standard error as it comes, decoded as UTF-8 (a line may arrive in pieces). */
+  onStderr?: (text: string) => void;
 }
 
 /**
@@ -281,6 +283,7 @@ function runNode(argv: readonly string[], options: RunOptions): Promise<RunResul
     signal,
     killSignal = "SIGTERM",
     maxStdoutBytes = MAX_STDOUT_BYTES,
+    onStderr,
   } = options;
   const program = argv[0];
   if (program === undefined || program === "") {
@@ -371,7 +374,11 @@ function runNode(argv: readonly string[], options: RunOptions): Promise<RunResul
       }
       stdoutChunks.push(chunk);
     });
-    child.stderr!.on("data", (chunk: Uint8Array) => stderrTail.write(chunk));
+    const stderrText = onStderr === undefined ? undefined : new TextDecoder();
+    child.stderr!.on("data", (chunk: Uint8Array) => {
+      stderrTail.write(chunk);
+      if (stderrText !== undefined) onStderr!(stderrText.decode(chunk, { stream: true }));
+    });
     if (child.stdin) {
       child.stdin.on("error", () => {}); // EPIPE when the program exits without reading its input
       child.stdin.end(stdin);
@@ -442,6 +449,7 @@ export class FakeRunner implements Runner {
     const fake = this.#programs.get(argv[0] ?? "");
     if (fake === undefined) throw notFoundError(argv);
     const partial = await fake(argv, options);
+    if (partial.stderr !== undefined && partial.stderr !== "") options.onStderr?.(partial.stderr);
     return { code: 0, stdout: "", stderr: "", ...partial };
   }
 }
@@ -450,21 +458,25 @@ export class FakeRunner implements Runner {
 export interface ExecOptions {
   /** Runs the commands. @default {nodeRunner} */
   runner?: Runner;
-  /** Called with every argv just before it runs; `--trace` prints `+ ${formatArgv(argv)}`. */
-  trace?: (argv: readonly string[]) => void;
+  /**
+   * Called with every argv (and the text it is given on standard input, if any) just before it runs;
+   * `--trace` prints `+ ${formatArgv(argv)}`, then each line of a batch's input as `+ | line`.
+   */
+  trace?: (argv: readonly string[], stdin?: string) => void;
   /** The timeout of commands that set none. @default {60000} */
   defaultTimeoutMs?: number;
 }
 
 interface CmdState {
   readonly runner: Runner;
-  readonly trace: ((argv: readonly string[]) => void) | undefined;
+  readonly trace: ((argv: readonly string[], stdin?: string) => void) | undefined;
   readonly argv: readonly string[];
   readonly timeoutMs: number;
   readonly env: Readonly<Record<string, string>>;
   readonly stdin: string | undefined;
   readonly signal: AbortSignal | undefined;
   readonly killSignal: KillSignal;
+  readonly onStderr: ((text: string) => void) | undefined;
   /** `false`: every failure throws; `true`: none does; a set: these exit codes do not. */
   readonly noThrow: boolean | ReadonlySet<number>;
 }
@@ -517,6 +529,7 @@ export class Cmd {
       stdin: undefined,
       signal: undefined,
       killSignal: "SIGTERM",
+      onStderr: undefined,
       noThrow: false,
     };
   }
@@ -566,6 +579,11 @@ export class Cmd {
     return this.#with({ killSignal: signal });
   }
 
+  /** Lets `fn` see standard error as it comes (tcpdump says `listening on ...` once it captures). */
+  onStderr(fn: (text: string) => void): Cmd {
+    return this.#with({ onStderr: fn });
+  }
+
   /**
    * Makes {@linkcode Cmd.run} return instead of throwing: for the given exit codes, or, with none given,
    * for every exit code, a timeout and an abort. A program that cannot start (not found) still throws:
@@ -584,10 +602,11 @@ export class Cmd {
    */
   async run(): Promise<RunResult> {
     const s = this.#state;
-    s.trace?.(s.argv);
+    s.trace?.(s.argv, s.stdin);
     const options: RunOptions = { timeoutMs: s.timeoutMs, env: { ...s.env }, killSignal: s.killSignal };
     if (s.stdin !== undefined) options.stdin = s.stdin;
     if (s.signal !== undefined) options.signal = s.signal;
+    if (s.onStderr !== undefined) options.onStderr = s.onStderr;
     const result = await s.runner.run(s.argv, options);
     const ok = s.noThrow === true ||
       (result.timedOut !== true && result.aborted !== true &&

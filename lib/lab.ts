@@ -55,6 +55,18 @@ export interface LabOptions {
   macPrefix?: string;
 }
 
+/** A port to plug: its bridge and what the backend is told of it. */
+interface Plug {
+  readonly bridge: string;
+  readonly spec: PortSpec;
+}
+
+/** Ports to plug in one go, and the bridges the topology had before their taps came. */
+interface PlugPlan {
+  readonly plugs: Plug[];
+  readonly bridgesBefore: ReadonlySet<string>;
+}
+
 /** A packet capture. */
 export interface CaptureRecord {
   /** Its id, never reused. */
@@ -302,12 +314,12 @@ export class Lab {
     for (const name of this.#topology.bridgeNames()) {
       const bridge = this.#topology.bridge(name)!;
       await b.addBridge(name);
+      await b.addPorts(name, [
+        ...[...bridge.taps.values()].map((tap) => this.#portSpec(tap)),
+        ...bridge.trunks.map((trunk): PortSpec => ({ name: trunk, mode: { kind: "trunk" }, role: "trunk" })),
+      ]);
       for (const tap of bridge.taps.values()) {
-        await b.addPort(name, this.#portSpec(tap));
         for (const cidr of tap.addresses) await b.addAddress(name, tap.name, cidr);
-      }
-      for (const trunk of bridge.trunks) {
-        await b.addPort(name, { name: trunk, mode: { kind: "trunk" }, role: "trunk" });
       }
     }
     for (const name of this.#topology.bridgeNames()) {
@@ -406,15 +418,26 @@ export class Lab {
     if (this.#active === name) this.#active = DEFAULT_NAMESPACE;
   }
 
-  /** Clears everything: every namespace, the bridges left, then all VLAN state (`clear all`). */
+  /**
+   * Clears everything of this lab: every namespace, the bridges left, then all VLAN state (`clear all`).
+   * Other labs sharing the backend (another state file on the same Open vSwitch) are left alone.
+   */
   async clearAll(): Promise<void> {
     await this.destroyNamespace("all");
     for (const name of this.#topology.bridgeNames()) {
       await this.#backend.removeBridge(name);
       this.#topology.deleteBridge(name);
     }
-    await this.#backend.reset?.();
     this.vlans.reset();
+  }
+
+  /**
+   * Clears this lab, then removes whatever labwire made in the backend for any lab, made by this process
+   * or by one that crashed (`nuke`, as minimega's).
+   */
+  async nuke(): Promise<void> {
+    await this.clearAll();
+    await this.#backend.nuke?.();
   }
 
   /**
@@ -526,27 +549,34 @@ export class Lab {
         throw new VmError(`vm already exists: ${name}`);
       }
     }
-    const launched: Vm[] = [];
-    for (const name of list) {
+    // a launch comes up whole or not at all: every NIC of every VM is plugged in one go per bridge
+    const vms = list.map((name): Vm => {
       const vm: Vm = { id: this.#nextVmId++, name, namespace, type, state: "BUILDING", nics: [] };
       this.#vms.set(vm.id, vm);
-      try {
+      return vm;
+    });
+    try {
+      const plan = this.#newPlan();
+      for (const vm of vms) {
         for (const config of this.networks(namespace)) {
-          vm.nics.push(await this.#plugNic(vm, config, config.mac));
+          vm.nics.push(this.#newNic(vm, config, config.mac, plan));
         }
-        await this.#backend.launchVm?.(this.#vmSpec(vm));
-      } catch (error) {
-        // a VM comes up whole or not at all: unplug what was plugged
-        await this.#flush([vm]);
-        throw error;
       }
-      vm.state = "PAUSED";
-      launched.push(vm);
+      await this.#plug(plan);
+      for (const vm of vms) await this.#backend.launchVm?.(this.#vmSpec(vm));
+    } catch (error) {
+      await this.#flush(vms);
+      throw error;
     }
-    return launched;
+    for (const vm of vms) vm.state = "PAUSED";
+    return vms;
   }
 
-  async #plugNic(vm: Vm, config: NicConfig | Netspec & { vlanId: number }, mac: string): Promise<VmNic> {
+  /**
+   * Makes a VM NIC: its tap in the topology, on its bridge and VLAN, and what the backend must plug
+   * (added to the plan, for `#plug`).
+   */
+  #newNic(vm: Vm, config: NicConfig | Netspec & { vlanId: number }, mac: string, plan: PlugPlan): VmNic {
     const nicMac = mac !== "" ? mac : this.#generateMac();
     const tap = this.#topology.addTap(config.bridge, {
       role: "vm",
@@ -555,13 +585,7 @@ export class Lab {
       mac: nicMac,
       namespace: vm.namespace,
     });
-    try {
-      await this.#backend.addBridge(config.bridge);
-      await this.#backend.addPort(config.bridge, this.#portSpec(tap, { vm, index: vm.nics.length }));
-    } catch (error) {
-      this.#topology.removeTap(config.bridge, tap.name);
-      throw error;
-    }
+    plan.plugs.push({ bridge: config.bridge, spec: this.#portSpec(tap, { vm, index: vm.nics.length }) });
     return {
       bridge: config.bridge,
       vlan: config.vlanId,
@@ -571,6 +595,38 @@ export class Lab {
       tap: tap.name,
       ips: [],
     };
+  }
+
+  /** A plan for `#plug`, remembering the bridges the topology has before the plan's taps come. */
+  #newPlan(): PlugPlan {
+    return { plugs: [], bridgesBefore: new Set(this.#topology.bridgeNames()) };
+  }
+
+  /**
+   * Plugs ports whose taps are in the topology already: per bridge, in the order the bridges first come,
+   * the bridge is made and all its ports added in one backend call. All or nothing: on a failure, the
+   * taps of every plug are taken out of the topology again, the ports already added are removed, and a
+   * bridge the plan brought into the topology goes too unless the backend made it.
+   */
+  async #plug(plan: PlugPlan): Promise<void> {
+    const byBridge = Map.groupBy(plan.plugs, (p) => p.bridge);
+    const made: string[] = [];
+    const added: string[] = [];
+    try {
+      for (const [bridge, ports] of byBridge) {
+        await this.#backend.addBridge(bridge);
+        made.push(bridge);
+        await this.#backend.addPorts(bridge, ports.map((p) => p.spec));
+        added.push(bridge);
+      }
+    } catch (error) {
+      for (const [bridge, ports] of byBridge) {
+        if (added.includes(bridge)) await this.#backend.removePorts(bridge, ports.map((p) => p.spec.name));
+        for (const p of ports) this.#topology.removeTap(bridge, p.spec.name);
+        if (!plan.bridgesBefore.has(bridge) && !made.includes(bridge)) this.#topology.deleteBridge(bridge);
+      }
+      throw error;
+    }
   }
 
   /** What the backend is told of a tap: its name, VLAN mode, role, MAC, and VM if it is a VM NIC. */
@@ -672,25 +728,32 @@ export class Lab {
    * taps are destroyed and made again, with the same names, when it starts.
    */
   async killVms(namespace: string, target: string): Promise<void> {
+    const unplug: { bridge: string; tap: string }[] = [];
     for (const vm of this.vmTargets(namespace, target)) {
       if (vm.state === "QUIT") continue;
       await this.#backend.killVm?.(this.#vmSpec(vm));
       vm.state = "QUIT";
       if (vm.type === "container") {
-        for (const nic of vm.nics) if (nic.bridge !== "") await this.#unplug(nic.bridge, nic.tap);
+        for (const nic of vm.nics) if (nic.bridge !== "") unplug.push({ bridge: nic.bridge, tap: nic.tap });
       }
     }
+    await this.#unplug(unplug);
   }
 
   async #replugContainer(vm: Vm): Promise<void> {
+    const plan = this.#newPlan();
     for (const [i, nic] of vm.nics.entries()) {
       if (nic.bridge === "" || this.#topology.findTap(nic.tap) !== undefined) continue;
-      await this.#replugNic(vm, i, nic.bridge, nic.vlan, nic.qinq);
+      this.#restoreNic(vm, i, nic.bridge, nic.vlan, nic.qinq, plan);
     }
+    await this.#plugWithAddresses(plan);
   }
 
-  /** Puts a VM NIC's existing tap on a bridge and VLAN again: its record, its port, its addresses. */
-  async #replugNic(vm: Vm, index: number, bridge: string, vlan: number, qinq: boolean): Promise<void> {
+  /**
+   * Puts a VM NIC's existing tap on a bridge and VLAN again in the topology, with its addresses, and
+   * adds what the backend must plug to the plan.
+   */
+  #restoreNic(vm: Vm, index: number, bridge: string, vlan: number, qinq: boolean, plan: PlugPlan): void {
     const nic = vm.nics[index]!;
     this.#topology.ensureBridge(bridge);
     const tap: TapState = {
@@ -703,9 +766,17 @@ export class Lab {
       addresses: [...nic.ips],
     };
     this.#topology.bridge(bridge)!.taps.set(nic.tap, tap);
-    await this.#backend.addBridge(bridge);
-    await this.#backend.addPort(bridge, this.#portSpec(tap, { vm, index }));
-    for (const cidr of nic.ips) await this.#backend.addAddress(bridge, nic.tap, cidr);
+    plan.plugs.push({ bridge, spec: this.#portSpec(tap, { vm, index }) });
+  }
+
+  /** {@linkcode Lab.#plug}, then the addresses the plugged taps have in the topology. */
+  async #plugWithAddresses(plan: PlugPlan): Promise<void> {
+    await this.#plug(plan);
+    for (const { bridge, spec } of plan.plugs) {
+      for (const cidr of this.#topology.findTap(spec.name)?.tap.addresses ?? []) {
+        await this.#backend.addAddress(bridge, spec.name, cidr);
+      }
+    }
   }
 
   /**
@@ -730,28 +801,38 @@ export class Lab {
   }
 
   async #flush(vms: readonly Vm[]): Promise<void> {
+    const unplug: { bridge: string; tap: string }[] = [];
     for (const vm of vms) {
       for (const capture of this.#captures.filter((c) => c.namespace === vm.namespace && c.vm === vm.name)) {
         await this.#stopCapture(capture);
       }
-      for (const nic of vm.nics) {
-        if (nic.bridge !== "") await this.#unplug(nic.bridge, nic.tap);
-        for (const ns of this.#namespaces.values()) ns.mirrors = ns.mirrors.filter((m) => m !== nic.tap);
-      }
-      this.#vms.delete(vm.id);
+      for (const nic of vm.nics) if (nic.bridge !== "") unplug.push({ bridge: nic.bridge, tap: nic.tap });
     }
+    await this.#unplug(unplug);
+    const taps = new Set(vms.flatMap((vm) => vm.nics.map((nic) => nic.tap)));
+    for (const ns of this.#namespaces.values()) ns.mirrors = ns.mirrors.filter((m) => !taps.has(m));
+    for (const vm of vms) this.#vms.delete(vm.id);
   }
 
-  /** Removes a tap from its bridge, with the mirrors that use it. */
-  async #unplug(bridge: string, tap: string): Promise<void> {
-    if (this.#topology.bridge(bridge)?.taps.has(tap) !== true) return;
-    for (const mirror of this.#topology.removeTap(bridge, tap)) {
-      await this.#backend.removeMirror(bridge, mirror.name);
-      for (const ns of this.#namespaces.values()) {
-        ns.mirrors = ns.mirrors.filter((m) => `mirror-${m}` !== mirror.name);
+  /**
+   * Removes taps from their bridges, with the mirrors that use them: per bridge, the mirrors first, then
+   * all the ports in one backend call. Taps no longer in the topology are skipped.
+   */
+  async #unplug(taps: readonly { bridge: string; tap: string }[]): Promise<void> {
+    for (const [bridge, items] of Map.groupBy(taps, (t) => t.bridge)) {
+      const names = items.map((t) => t.tap).filter((tap) =>
+        this.#topology.bridge(bridge)?.taps.has(tap) === true
+      );
+      for (const tap of names) {
+        for (const mirror of this.#topology.removeTap(bridge, tap)) {
+          await this.#backend.removeMirror(bridge, mirror.name);
+          for (const ns of this.#namespaces.values()) {
+            ns.mirrors = ns.mirrors.filter((m) => `mirror-${m}` !== mirror.name);
+          }
+        }
       }
+      if (names.length > 0) await this.#backend.removePorts(bridge, names);
     }
-    await this.#backend.removePort(bridge, tap);
   }
 
   /** Adds NICs to VMs (`vm net add`): KVM VMs only, as in minimega. */
@@ -759,8 +840,16 @@ export class Lab {
     const vms = this.vmTargets(namespace, target);
     for (const vm of vms) if (vm.type !== "kvm") throw new VmError("unable to get Kvm");
     const configs = this.#parseNics(namespace, specs);
+    const before = vms.map((vm) => vm.nics.length);
+    const plan = this.#newPlan();
     for (const vm of vms) {
-      for (const config of configs) vm.nics.push(await this.#plugNic(vm, config, config.mac));
+      for (const config of configs) vm.nics.push(this.#newNic(vm, config, config.mac, plan));
+    }
+    try {
+      await this.#plug(plan);
+    } catch (error) {
+      for (const [i, vm] of vms.entries()) vm.nics.length = before[i]!;
+      throw error;
     }
   }
 
@@ -784,8 +873,10 @@ export class Lab {
     for (const vm of vms) {
       const nic = this.#network(vm, index);
       const to = bridge ?? (nic.bridge !== "" ? nic.bridge : DEFAULT_BRIDGE_NAME);
-      if (nic.bridge !== "") await this.#unplug(nic.bridge, nic.tap);
-      await this.#replugNic(vm, index, to, vlan, false);
+      if (nic.bridge !== "") await this.#unplug([{ bridge: nic.bridge, tap: nic.tap }]);
+      const plan = this.#newPlan();
+      this.#restoreNic(vm, index, to, vlan, false, plan);
+      await this.#plugWithAddresses(plan);
       vm.nics[index] = { ...nic, bridge: to, vlan, qinq: false };
     }
   }
@@ -797,7 +888,7 @@ export class Lab {
     for (const vm of vms) {
       const nic = this.#network(vm, index);
       if (nic.bridge === "") continue;
-      await this.#unplug(nic.bridge, nic.tap);
+      await this.#unplug([{ bridge: nic.bridge, tap: nic.tap }]);
       vm.nics[index] = { ...nic, bridge: "", vlan: DISCONNECTED };
     }
   }
@@ -875,7 +966,7 @@ export class Lab {
       namespace,
     });
     await this.#backend.addBridge(bridge);
-    await this.#backend.addPort(bridge, this.#portSpec(tap));
+    await this.#backend.addPorts(bridge, [this.#portSpec(tap)]);
     ns.hostTaps.push(tap.name);
     try {
       if (dhcp) {
@@ -924,7 +1015,7 @@ export class Lab {
   }
 
   async #destroyHostTap(namespace: string, bridge: string, tap: string): Promise<void> {
-    await this.#unplug(bridge, tap);
+    await this.#unplug([{ bridge, tap }]);
     const ns = this.#ns(namespace);
     ns.hostTaps = ns.hostTaps.filter((t) => t !== tap);
     ns.mirrors = ns.mirrors.filter((t) => t !== tap);
@@ -1064,7 +1155,7 @@ export class Lab {
     if (bridge.trunks.includes(iface)) throw new TopologyError(`bridge already trunking to ${iface}`);
     if (this.#topology.findTap(iface) !== undefined) throw new TopologyError("already exists");
     bridge.trunks.push(iface);
-    await this.#backend.addPort(bridgeName, { name: iface, mode: { kind: "trunk" }, role: "trunk" });
+    await this.#backend.addPorts(bridgeName, [{ name: iface, mode: { kind: "trunk" }, role: "trunk" }]);
   }
 
   /**
@@ -1077,7 +1168,7 @@ export class Lab {
     const i = bridge?.trunks.indexOf(iface) ?? -1;
     if (bridge === undefined || i < 0) throw new TopologyError(`unknown trunk: ${iface}`);
     bridge.trunks.splice(i, 1);
-    await this.#backend.removePort(bridgeName, iface);
+    await this.#backend.removePorts(bridgeName, [iface]);
   }
 
   /**
@@ -1113,7 +1204,7 @@ export class Lab {
     this.#topology.addTap(b, { name: portB, role: "patch", vlan: 0, peer: { bridge: a, port: portA } });
     for (const [bridge, port] of [[a, portA], [b, portB]] as const) {
       await this.#backend.addBridge(bridge);
-      await this.#backend.addPort(bridge, { name: port, mode: { kind: "trunk" }, role: "patch" });
+      await this.#backend.addPorts(bridge, [{ name: port, mode: { kind: "trunk" }, role: "patch" }]);
     }
     await this.#backend.addPatch(a, portA, b, portB);
   }
@@ -1126,8 +1217,7 @@ export class Lab {
   async unpatchBridges(a: string, b: string): Promise<void> {
     const tap = this.#topology.bridge(a)?.taps.get(`patch-${b}`);
     if (tap?.peer === undefined) throw new TopologyError(`unknown patch: ${a} to ${b}`);
-    await this.#unplug(a, tap.name);
-    await this.#unplug(tap.peer.bridge, tap.peer.port);
+    await this.#unplug([{ bridge: a, tap: tap.name }, { bridge: tap.peer.bridge, tap: tap.peer.port }]);
   }
 
   /**
@@ -1214,7 +1304,7 @@ export class Lab {
       throw new TopologyError(`bridge not found: ${bridgeName}`);
     }
     const tap = this.#topology.addTap(bridgeName, { role: "capture", vlan: 0, namespace });
-    await this.#backend.addPort(bridgeName, { name: tap.name, mode: { kind: "trunk" }, role: "capture" });
+    await this.#backend.addPorts(bridgeName, [{ name: tap.name, mode: { kind: "trunk" }, role: "capture" }]);
     const mirror = {
       name: `mirror-${tap.name}`,
       selectAll: true,
@@ -1245,7 +1335,7 @@ export class Lab {
   async #stopCapture(capture: CaptureRecord): Promise<void> {
     await this.#backend.stopCapture(capture.id);
     this.#captures = this.#captures.filter((c) => c.id !== capture.id);
-    if (capture.mirror !== undefined) await this.#unplug(capture.bridge, capture.port);
+    if (capture.mirror !== undefined) await this.#unplug([{ bridge: capture.bridge, tap: capture.port }]);
   }
 
   /** The rows of `capture`: bridge, type, interface, mode, compress, path. */

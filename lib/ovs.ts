@@ -66,6 +66,18 @@ export interface OvsPort {
   readonly peer?: string;
   /** More `external_ids` of the port (besides `labwire=1`). */
   readonly externalIds?: Readonly<Record<string, string>>;
+  /**
+   * The device may not exist yet (a trunk to an interface that comes later, as minimega allows): OVS then
+   * keeps the port and opens the device when it appears, and {@linkcode Ovs.addPorts} reports it in
+   * `missing` instead of failing. @default {false}
+   */
+  readonly mayBeMissing?: boolean;
+}
+
+/** What {@linkcode Ovs.addPorts} found. */
+export interface AddPortsResult {
+  /** Ports whose device does not exist (yet), among those that may be missing. */
+  readonly missing: readonly string[];
 }
 
 /** A mirror to add with {@linkcode Ovs.addMirror}: the lab model's {@linkcode MirrorSpec}. */
@@ -470,14 +482,16 @@ export class Ovs {
     }));
   }
 
-  /** Throws for the first interface with an error or without an OpenFlow port. */
+  /** Throws for the first interface with an error (unless tolerated) or without an OpenFlow port. */
   async #checkInterfaces(
     names: readonly string[],
     tolerate: (name: string, error: string) => boolean = () => false,
   ): Promise<void> {
     if (names.length === 0) return;
     for (const state of await this.#interfaceStates(names)) {
-      if (state.error !== "" && !tolerate(state.name, state.error)) {
+      if (state.error !== "") {
+        // a tolerated error (a missing device that may come later) has no OpenFlow port yet either
+        if (tolerate(state.name, state.error)) continue;
         throw new OvsError(`port ${state.name} is not working: ${state.error}`, {
           kind: "interface",
           port: state.name,
@@ -546,14 +560,15 @@ export class Ovs {
    * Adds ports to a bridge in one transaction, whatever their number, then reads every interface's
    * `error` and `ofport` back in one call. Per port:
    * `-- add-port B P [tag=N | trunks=a,b | vlan_mode=dot1q-tunnel tag=N] [-- set Interface P type=T [options:peer=Q]] -- set Port P external_ids:labwire=1 [external_ids:k=v ...]`.
-   * A patch port whose peer does not exist yet is not an error (its peer comes later).
+   * A patch port whose peer does not exist yet is not an error (its peer comes later), nor is a missing
+   * device of a port that may be missing (it is reported in `missing`).
    * When an interface failed, all the ports of the call are removed again (one transaction).
    *
    * @throws {OvsError} `already exists`, `ovs cmd failed: ...`, or `port P is not working: <Interface.error>`.
    * @throws {RangeError} For a VLAN outside 0-4095, or a patch port without a peer.
    */
-  async addPorts(bridge: string, ports: readonly OvsPort[]): Promise<void> {
-    if (ports.length === 0) return;
+  async addPorts(bridge: string, ports: readonly OvsPort[]): Promise<AddPortsResult> {
+    if (ports.length === 0) return { missing: [] };
     const tx = this.transaction();
     for (const port of ports) {
       tx.add("add-port", bridge, port.name, ...modeArgs(port.mode));
@@ -574,11 +589,21 @@ export class Ovs {
     }
     await tx.run();
     const patches = new Set(ports.filter((p) => p.type === "patch").map((p) => p.name));
+    const optional = new Set(ports.filter((p) => p.mayBeMissing === true).map((p) => p.name));
+    const missing: string[] = [];
     try {
       await this.#checkInterfaces(
         ports.map((p) => p.name),
-        (name, error) => patches.has(name) && error.startsWith("No usable peer"),
+        (name, error) => {
+          if (patches.has(name) && error.startsWith("No usable peer")) return true;
+          if (optional.has(name) && /\(No such device\)$/.test(error)) {
+            missing.push(name);
+            return true;
+          }
+          return false;
+        },
       );
+      return { missing };
     } catch (error) {
       const undo = this.transaction();
       for (const port of ports) undo.add("--if-exists", "del-port", bridge, port.name);

@@ -1,23 +1,32 @@
 /**
- * Open vSwitch as a labwire {@linkcode Backend} (issue 4, in progress): bridges and ports through
- * {@linkcode Ovs} (one transaction per step, every port checked), container VMs as network namespaces
- * joined by veth pairs ({@linkcode Netns}), host taps as internal ports with host addresses, mirrors in
- * OVS's Mirror table, captures with tcpdump, pings with ping(8), KVM VMs with QEMU on taps (they end
- * with the labwire process).
+ * Open vSwitch as a labwire {@linkcode Backend}: bridges and ports through {@linkcode Ovs} (one
+ * transaction per step, every port checked), container VMs as network namespaces joined by veth pairs
+ * ({@linkcode Netns}), host taps as internal ports with host addresses, mirrors in OVS's Mirror table,
+ * captures with tcpdump, pings with ping(8), KVM VMs with QEMU on taps.
+ *
+ * A step costs a few processes whatever its size: the NICs of a whole `vm launch` are made by a few
+ * `ip -batch` runs ({@linkcode IpBatch}), one `ethtool` per container NIC and one `ip` per namespace,
+ * and go on the bridge in one `ovs-vsctl` transaction, checked by one more.
+ *
+ * Container NICs and host taps are quiet IPv4 endpoints like the simulator's hosts (no IPv6
+ * autoconfiguration, no neighbour re-probing: {@linkcode quietEndpoint}); a host tap answers ARP only for
+ * its own addresses (`arp_ignore=1`), as one endpoint on one VLAN should. The host side of every veth
+ * and tap makes no IPv6 chatter either. So a lab's captures hold its traffic, the same on both backends.
  *
  * @module
  */
 
-import { existsSync, rmSync, statSync } from "node:fs";
+import fs from "node:fs";
 import { setTimeout } from "node:timers";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } from "./backend.ts";
-import { Kvm } from "./kvm.ts";
 import { type Cmd, createExec, which } from "./exec.ts";
-import { Netns, parsePingSummary } from "./netns.ts";
-import { Ovs } from "./ovs.ts";
+import { IpBatch } from "./ip.ts";
+import { Kvm } from "./kvm.ts";
+import { Netns, parsePingSummary, pingArgs, pingTimeoutMs, quietEndpoint, type VethNic } from "./netns.ts";
+import { type LabwireObjects, Ovs, type OvsPort } from "./ovs.ts";
 
 /** Options for {@linkcode OvsBackend}. */
 export interface OvsBackendOptions {
@@ -29,6 +38,8 @@ export interface OvsBackendOptions {
   namespacePrefix?: string;
   /** Where KVM VMs keep their QMP sockets, consoles and pids. @default {a folder in the temp dir} */
   runDir?: string;
+  /** Receives warnings (a trunk to an interface that does not exist yet). @default {() => {}} */
+  onWarning?: (message: string) => void;
 }
 
 /** The `external_ids` key of a container NIC's port that names its namespace. */
@@ -37,6 +48,13 @@ const NETNS_KEY = "labwire-netns";
 const IFNAME_KEY = "labwire-ifname";
 /** The `external_ids` key of a KVM VM NIC's port: its tap device is labwire's to delete. */
 const KVM_TAP_KEY = "labwire-kvm-tap";
+/** How long tcpdump may take to start listening. */
+const CAPTURE_START_MS = 10_000;
+
+/** What is behind a VM NIC's port. */
+type NicDevice =
+  | { readonly kind: "container"; readonly namespace: string; readonly ifname: string }
+  | { readonly kind: "kvm" };
 
 interface RunningCapture {
   readonly done: Promise<unknown>;
@@ -52,12 +70,12 @@ export class OvsBackend implements Backend {
   #netns: Netns;
   #exec: (program: string) => Cmd;
   #prefix: string;
-  /** Container NICs: port name to its namespace and interface. */
-  #containerNics = new Map<string, { namespace: string; ifname: string }>();
+  #warn: (message: string) => void;
+  /** VM NICs' devices by port name: made here, or read back from OVS's external_ids. */
+  #nics = new Map<string, NicDevice>();
   #captures = new Map<number, RunningCapture>();
   #checked: Promise<void> | undefined;
   #kvm: Kvm;
-  #kvmTaps = new Set<string>();
   #runDir: string;
   #ownRunDir: boolean;
 
@@ -67,6 +85,7 @@ export class OvsBackend implements Backend {
     this.ovs = new Ovs({ exec: this.#exec, ...(options.env === undefined ? {} : { env: options.env }) });
     this.#netns = new Netns({ exec: this.#exec });
     this.#prefix = options.namespacePrefix ?? "labwire-";
+    this.#warn = options.onWarning ?? (() => {});
     this.#runDir = options.runDir ?? path.join(os.tmpdir(), `labwire-kvm-${process.pid}`);
     this.#ownRunDir = options.runDir === undefined;
     this.#kvm = new Kvm({ exec: this.#exec, runDir: this.#runDir });
@@ -87,75 +106,145 @@ export class OvsBackend implements Backend {
     return this.#checked;
   }
 
-  /** Deletes a bridge and the namespaces of container NICs on it. */
+  /** Deletes a bridge with its ports, and the devices and namespaces of VM NICs still on it. */
   async removeBridge(bridge: string): Promise<void> {
+    const made = await this.ovs.listLabwire();
     await this.ovs.deleteBridge(bridge);
+    await this.#dropDevices(made, made.ports.filter((p) => p.bridge === bridge).map((p) => p.name));
   }
 
-  /** Adds a port: a container NIC's veth, a host tap's internal port, a capture port, a trunk. */
-  async addPort(bridge: string, port: PortSpec): Promise<void> {
-    switch (port.role) {
-      case "patch":
-        return; // both ends come with addPatch()
-      case "vm": {
-        if (port.vm?.type === "kvm") {
-          await this.#kvm.createTap(port.name);
-          this.#kvmTaps.add(port.name);
-          // recorded in OVS, so that a later process removes the tap device too
-          const externalIds = { [KVM_TAP_KEY]: "1" };
-          await this.ovs.addPorts(bridge, [{
-            name: port.name,
-            mode: port.mode,
-            type: "system",
-            externalIds,
-          }]);
-          return;
+  /**
+   * Adds ports in one go: the devices behind them first (KVM taps and container veth pairs, in
+   * batches), then every port in one OVS transaction, then the host taps' and capture ports' settings in
+   * one `ip -batch`. When a step fails, what the call made is removed again.
+   */
+  async addPorts(bridge: string, ports: readonly PortSpec[]): Promise<void> {
+    await this.#ready();
+    const taps: string[] = [];
+    const veths: VethNic[] = [];
+    const ovsPorts: OvsPort[] = [];
+    const internal: PortSpec[] = [];
+    for (const port of ports) {
+      switch (port.role) {
+        case "patch":
+          continue; // both ends come with addPatch()
+        case "vm": {
+          if (port.vm === undefined) throw new TypeError(`Cannot plug ${port.name}: a VM port names no VM`);
+          if (port.vm.type === "kvm") {
+            taps.push(port.name);
+            // recorded in OVS, so that a later process removes the tap device too
+            ovsPorts.push({
+              name: port.name,
+              mode: port.mode,
+              type: "system",
+              externalIds: { [KVM_TAP_KEY]: "1" },
+            });
+            continue;
+          }
+          const namespace = `${this.#prefix}${port.vm.namespace}-${port.vm.name}`;
+          const ifname = `veth${port.vm.nic}`;
+          veths.push({ hostEnd: port.name, namespace, ifname, mac: port.mac ?? "" });
+          // recorded in OVS, so that a later process finds the namespace behind the port
+          const externalIds = { [NETNS_KEY]: namespace, [IFNAME_KEY]: ifname };
+          ovsPorts.push({ name: port.name, mode: port.mode, type: "system", externalIds });
+          continue;
         }
-        if (port.vm === undefined) throw new TypeError(`Cannot plug ${port.name}: a VM port names no VM`);
-        const namespace = `${this.#prefix}${port.vm.namespace}-${port.vm.name}`;
-        if (!(await this.#netns.list()).includes(namespace)) await this.#netns.create(namespace);
-        const ifname = `veth${port.vm.nic}`;
-        await this.#netns.addVeth(port.name, namespace, ifname, port.mac ?? "");
-        this.#containerNics.set(port.name, { namespace, ifname });
-        // recorded in OVS, so that a later process finds the namespace behind the port
-        const externalIds = { [NETNS_KEY]: namespace, [IFNAME_KEY]: ifname };
-        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode, type: "system", externalIds }]);
-        return;
+        case "host":
+        case "capture":
+          internal.push(port);
+          ovsPorts.push({ name: port.name, mode: port.mode, type: "internal" });
+          continue;
+        case "trunk":
+        case "tunnel":
+          ovsPorts.push({ name: port.name, mode: port.mode, mayBeMissing: port.role === "trunk" });
+          continue;
+        default: {
+          const never: never = port.role;
+          throw new TypeError(`Cannot add port: unknown role ${String(never)}`);
+        }
       }
-      case "host":
-      case "capture":
-        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode, type: "internal" }]);
-        await this.#exec("ip").args("link", "set", "dev", port.name, "up").run();
-        if (port.mac !== undefined) {
-          await this.#exec("ip").args("link", "set", "dev", port.name, "address", port.mac).run();
-        }
-        return;
-      case "trunk":
-      case "tunnel":
-        await this.ovs.addPorts(bridge, [{ name: port.name, mode: port.mode }]);
-        return;
-      default: {
-        const never: never = port.role;
-        throw new TypeError(`Cannot add port: unknown role ${String(never)}`);
+    }
+    const tapBatch = this.#batch();
+    for (const tap of taps) {
+      tapBatch.add("tuntap", "add", "dev", tap, "mode", "tap")
+        .add("link", "set", "dev", tap, "addrgenmode", "none")
+        .add("link", "set", "dev", tap, "up");
+    }
+    let created: string[] = [];
+    try {
+      await tapBatch.run();
+      created = await this.#netns.plug(veths, {
+        checksumOffloadOff: (await this.ovs.datapathType()) === "netdev",
+      });
+      const { missing } = await this.ovs.addPorts(bridge, ovsPorts);
+      for (const name of missing) {
+        this.#warn(`interface ${name} does not exist (yet): bridge ${bridge} trunks to it once it appears`);
+      }
+    } catch (error) {
+      await this.#netns.unplug([...taps, ...veths.map((v) => v.hostEnd)], created).catch(() => {});
+      throw error;
+    }
+    for (const tap of taps) this.#nics.set(tap, { kind: "kvm" });
+    for (const v of veths) {
+      this.#nics.set(v.hostEnd, { kind: "container", namespace: v.namespace, ifname: v.ifname });
+    }
+    await this.#configureInternal(internal);
+  }
+
+  /**
+   * Sets up host taps and capture ports, which OVS made: the MAC of a host tap, no IPv6 chatter, a host
+   * tap a quiet endpoint answering ARP for its own addresses only, and up.
+   */
+  async #configureInternal(ports: readonly PortSpec[]): Promise<void> {
+    if (ports.length === 0) return;
+    const batch = this.#batch();
+    for (const port of ports) {
+      if (port.mac !== undefined) batch.add("link", "set", "dev", port.name, "address", port.mac);
+      if (port.role === "host") quietEndpoint(batch, port.name);
+      else batch.add("link", "set", "dev", port.name, "addrgenmode", "none");
+      batch.add("link", "set", "dev", port.name, "up");
+    }
+    await batch.run();
+    for (const port of ports) {
+      if (port.role !== "host") continue;
+      // one endpoint on one VLAN: no answers for the host's other addresses (Linux's weak host model)
+      for (const [key, value] of [["arp_ignore", "1"], ["arp_announce", "2"]] as const) {
+        fs.writeFileSync(`/proc/sys/net/ipv4/conf/${port.name}/${key}`, value);
       }
     }
   }
 
-  /** Removes a port, and a container NIC's veth (and its namespace with its last NIC). */
-  async removePort(bridge: string, port: string): Promise<void> {
-    const kvmTap = this.#kvmTaps.delete(port) ||
-      (await this.ovs.listLabwire()).ports.some((p) =>
-        p.name === port && p.externalIds[KVM_TAP_KEY] !== undefined
-      );
-    await this.ovs.deletePorts(bridge, [port]);
-    if (kvmTap) return await this.#kvm.deleteTap(port);
-    const nic = await this.#containerNic(port);
-    if (nic === undefined) return;
-    this.#containerNics.delete(port);
-    await this.#netns.deleteLink(port);
-    if (![...this.#containerNics.values()].some((n) => n.namespace === nic.namespace)) {
-      await this.#netns.delete(nic.namespace);
+  /**
+   * Removes ports in one transaction, then the devices behind VM NICs (veth pairs, taps) and the
+   * namespaces left without NICs, in one `ip -batch`.
+   */
+  async removePorts(bridge: string, ports: readonly string[]): Promise<void> {
+    if (ports.length === 0) return;
+    const made = await this.ovs.listLabwire();
+    await this.ovs.deletePorts(bridge, ports);
+    await this.#dropDevices(made, ports);
+  }
+
+  /**
+   * Deletes the devices behind the named VM NICs' ports and the namespaces no other labwire port needs,
+   * given what OVS held before the ports went.
+   */
+  async #dropDevices(made: LabwireObjects, ports: readonly string[]): Promise<void> {
+    const gone = new Set(ports);
+    const links: string[] = [];
+    const namespaces = new Set<string>();
+    for (const port of made.ports) {
+      if (!gone.has(port.name)) continue;
+      const device = deviceOf(port.externalIds) ?? this.#nics.get(port.name);
+      if (device === undefined) continue;
+      links.push(port.name);
+      if (device.kind === "container") namespaces.add(device.namespace);
+      this.#nics.delete(port.name);
     }
+    for (const port of made.ports) {
+      if (!gone.has(port.name)) namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
+    }
+    await this.#netns.unplug(links, [...namespaces]);
   }
 
   /** Joins two patch ports. */
@@ -175,15 +264,15 @@ export class OvsBackend implements Backend {
 
   /** Gives a container NIC (in its namespace) or a host tap (in the host) an address. */
   async addAddress(_bridge: string, port: string, cidr: string): Promise<void> {
-    if (this.#kvmTaps.has(port)) {
+    const device = await this.#device(port);
+    if (device?.kind === "kvm") {
       throw new Error(
         `Cannot set ${cidr} on KVM VM NIC ${port} from outside the guest: configure it in the guest ` +
           "(the test guest of scripts/guest-image.sh takes labwire_ip= on its kernel command line)",
       );
     }
-    const nic = await this.#containerNic(port);
-    if (nic !== undefined) return await this.#netns.addAddress(nic.namespace, nic.ifname, cidr);
-    await this.#exec("ip").args("addr", "add", cidr, "dev", port).run();
+    if (device !== undefined) return await this.#netns.addAddress(device.namespace, device.ifname, cidr);
+    await this.#batch().add("addr", "add", cidr, "dev", port).run();
   }
 
   /** Not supported yet: fails at once rather than hanging as minimega's dhclient can. */
@@ -195,7 +284,7 @@ export class OvsBackend implements Backend {
 
   /**
    * Starts tcpdump on the port (`--immediate-mode`, the snaplen, the filter), stopped with SIGINT; resolves
-   * once tcpdump captures (it writes the file's header when it starts listening).
+   * once tcpdump says it is listening, so no frame sent after this is missed.
    */
   startCapture(capture: CaptureSpec): Promise<void> {
     if (which("tcpdump") === undefined) {
@@ -215,12 +304,19 @@ export class OvsBackend implements Backend {
       capture.path,
     ];
     if (capture.filter !== "") argv.push(capture.filter);
+    let said = "";
+    let listening: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (listening = resolve));
     const done = this.#exec("tcpdump").args(...argv).timeout(Infinity).signal(stop.signal).killSignal(
       "SIGINT",
     )
+      .onStderr((text) => {
+        said += text;
+        if (said.includes("listening on")) listening();
+      })
       .noThrow().run();
     this.#captures.set(capture.id, { done, stop });
-    return waitForPcapHeader(capture.path, done);
+    return waitForListening(capture.path, ready, done, stop);
   }
 
   /** Stops a capture with SIGINT, so tcpdump completes its file. */
@@ -232,54 +328,61 @@ export class OvsBackend implements Backend {
     this.#captures.delete(id);
   }
 
-  /** Pings from a container NIC's namespace, or from the host through a host tap. */
+  /**
+   * Pings from a container NIC's namespace, or from the host through a host tap ({@linkcode pingArgs}).
+   * A ping nothing answered leaves no neighbour entry behind, as on the simulator.
+   */
   async ping(_bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
     await this.#ready();
-    if (this.#kvmTaps.has(port)) {
+    const device = await this.#device(port);
+    if (device?.kind === "kvm") {
       throw new Error(
         `Cannot ping from KVM VM NIC ${port}: labwire has no agent in the guest; ping it from a host tap`,
       );
     }
-    const nic = await this.#containerNic(port);
-    if (nic !== undefined) return await this.#netns.ping(nic.namespace, ip, count);
-    const r = await this.#exec("ping").args("-n", "-I", port, "-c", String(count), "-i", "0.2", "-W", "1", ip)
-      .timeout(10_000 + count * 1_500).noThrow().run();
-    return parsePingSummary(r.stdout);
+    if (device !== undefined) return await this.#netns.ping(device.namespace, ip, count);
+    const r = await this.#exec("ping").args(...pingArgs(ip, count, port)).timeout(pingTimeoutMs(count))
+      .noThrow().run();
+    const result = parsePingSummary(r.stdout);
+    if (result.received === 0) await this.#batch().add("neigh", "flush", "to", ip, "dev", port).run();
+    return result;
   }
 
-  /** The namespace and interface behind a container NIC's port: known here, or read back from OVS. */
-  async #containerNic(port: string): Promise<{ namespace: string; ifname: string } | undefined> {
-    const known = this.#containerNics.get(port);
+  /** What is behind a VM NIC's port: known here, or read back from OVS; `undefined` for other ports. */
+  async #device(port: string): Promise<NicDevice | undefined> {
+    const known = this.#nics.get(port);
     if (known !== undefined) return known;
     const ids = (await this.ovs.listLabwire()).ports.find((p) => p.name === port)?.externalIds;
-    const namespace = ids?.[NETNS_KEY];
-    const ifname = ids?.[IFNAME_KEY];
-    if (namespace === undefined || ifname === undefined) return undefined;
-    this.#containerNics.set(port, { namespace, ifname });
-    return { namespace, ifname };
+    const device = ids === undefined ? undefined : deviceOf(ids);
+    if (device !== undefined) this.#nics.set(port, device);
+    return device;
   }
 
   /**
-   * Removes everything labwire made in this OVS, by this process or an earlier one (`clear all`): the
-   * bridges and ports marked `external_ids:labwire`, and the namespaces of container VMs.
+   * Removes everything labwire made in this OVS, for any lab, by this process or an earlier one (`nuke`):
+   * the bridges and ports marked `external_ids:labwire` in one transaction, then the VM NICs' devices and
+   * the namespaces of container VMs in one `ip -batch`.
    */
-  async reset(): Promise<void> {
+  async nuke(): Promise<void> {
     await this.#ready();
     const made = await this.ovs.listLabwire();
-    for (const bridge of made.bridges) await this.ovs.deleteBridge(bridge);
-    const left = made.ports.filter((p) => p.bridge !== "" && !made.bridges.includes(p.bridge));
-    for (const port of left) await this.ovs.deletePorts(port.bridge, [port.name]);
+    const tx = this.ovs.transaction();
+    for (const bridge of made.bridges) tx.add("--if-exists", "del-br", bridge);
     for (const port of made.ports) {
-      if (port.externalIds[NETNS_KEY] !== undefined) await this.#netns.deleteLink(port.name);
-      if (port.externalIds[KVM_TAP_KEY] !== undefined) await this.#kvm.deleteTap(port.name).catch(() => {});
+      if (port.bridge !== "" && !made.bridges.includes(port.bridge)) {
+        tx.add("--if-exists", "del-port", port.bridge, port.name);
+      }
     }
-    for (const ns of await this.#netns.list()) if (ns.startsWith(this.#prefix)) await this.#netns.delete(ns);
-    this.#containerNics.clear();
+    await tx.run();
+    const links = made.ports.filter((p) => deviceOf(p.externalIds) !== undefined).map((p) => p.name);
+    const namespaces = (await this.#netns.list()).filter((ns) => ns.startsWith(this.#prefix));
+    await this.#netns.unplug(links, namespaces);
+    this.#nics.clear();
   }
 
   /** Whether the host has a network device of that name (minimega's tap names skip them). */
   nameInUse(name: string): boolean {
-    return existsSync(`/sys/class/net/${name}`);
+    return fs.existsSync(`/sys/class/net/${name}`);
   }
 
   /** Launches a KVM VM with QEMU, paused; KVM where /dev/kvm can be used, TCG otherwise. */
@@ -313,35 +416,58 @@ export class OvsBackend implements Backend {
     if (vm.type === "kvm" && this.#kvm.get(kvmName(vm)) !== undefined) await this.#kvm.kill(kvmName(vm));
   }
 
-  /** Stops every capture (bridges, ports and namespaces stay: Open vSwitch keeps the lab). */
+  /** Stops every capture and QEMU this process runs (bridges, ports and namespaces stay in OVS). */
   async close(): Promise<void> {
     for (const id of [...this.#captures.keys()]) await this.stopCapture(id);
     await this.#kvm.killAll();
-    if (this.#ownRunDir) rmSync(this.#runDir, { recursive: true, force: true });
+    if (this.#ownRunDir) fs.rmSync(this.#runDir, { recursive: true, force: true });
+  }
+
+  #batch(): IpBatch {
+    return new IpBatch({ exec: this.#exec });
   }
 }
 
+/** What a VM NIC port's `external_ids` say is behind it. */
+function deviceOf(ids: Readonly<Record<string, string>>): NicDevice | undefined {
+  if (ids[KVM_TAP_KEY] !== undefined) return { kind: "kvm" };
+  const namespace = ids[NETNS_KEY];
+  const ifname = ids[IFNAME_KEY];
+  return namespace === undefined || ifname === undefined
+    ? undefined
+    : { kind: "container", namespace, ifname };
+}
+
 /**
- * Waits until tcpdump has written a pcap file's 24-byte header: it is listening then.
+ * Waits until tcpdump says it is listening.
  *
- * @throws {Error} If tcpdump exits first (with its error), or after 10 s.
+ * @throws {Error} If tcpdump exits first (with its error), or after {@linkcode CAPTURE_START_MS} (tcpdump
+ * is stopped then).
  */
-async function waitForPcapHeader(path: string, done: Promise<unknown>): Promise<void> {
-  let exited: unknown;
-  done.then((r) => exited = r ?? "exited", (error: Error) => exited = { stderr: error.message });
-  for (let waited = 0; waited < 10_000; waited += 20) {
-    if (exited !== undefined) {
-      const stderr = (exited as { stderr?: string }).stderr?.trim() ?? "";
-      throw new Error(`Cannot capture to ${path}: tcpdump exited${stderr === "" ? "" : `: ${stderr}`}`);
-    }
-    try {
-      if (statSync(path).size >= 24) return;
-    } catch {
-      // not created yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+async function waitForListening(
+  file: string,
+  ready: Promise<void>,
+  done: Promise<{ stderr: string }>,
+  stop: AbortController,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    ready.then(() => "listening" as const),
+    done.then((r) => r, (error: Error) => ({ stderr: error.message })),
+    new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), CAPTURE_START_MS))),
+  ]);
+  clearTimeout(timer);
+  if (outcome === "listening") return;
+  if (outcome === "late") {
+    stop.abort();
+    throw new Error(
+      `Cannot capture to ${file}: tcpdump did not start listening within ${CAPTURE_START_MS / 1000} s`,
+    );
   }
-  throw new Error(`Cannot capture to ${path}: tcpdump did not start listening within 10 s`);
+  const stderr = outcome.stderr.trim().split("\n").filter((l) => !l.startsWith("tcpdump: listening")).join(
+    " ",
+  );
+  throw new Error(`Cannot capture to ${file}: tcpdump exited${stderr === "" ? "" : `: ${stderr}`}`);
 }
 
 /** The QEMU name of a KVM VM: its lab namespace and name. */

@@ -27,8 +27,8 @@ export interface LabRunnerOptions {
   vlanRange?: { min: number; max: number };
   /** Receives warnings. @default {() => {}} */
   onWarning?: (message: string) => void;
-  /** Receives every external command before it runs (`--trace`). */
-  trace?: (argv: readonly string[]) => void;
+  /** Receives every external command before it runs, with its standard input if any (`--trace`). */
+  trace?: (argv: readonly string[], stdin?: string) => void;
   /** Receives every error a command throws (`--trace` prints stacks). */
   onError?: (error: Error) => void;
   /**
@@ -121,11 +121,22 @@ export class LabRunner {
 
   /**
    * Ends the runner's work: stops its captures, completing their pcap files. With a state file, the
-   * lab is saved without them: they do not outlive the process.
+   * lab is saved without them: they do not outlive the process. Without one, the lab lives as long as
+   * the process: what it made in a backend that keeps things (Open vSwitch) is removed, as minimega
+   * removes its bridges and taps when it exits.
    */
   async close(): Promise<void> {
     const store = this.#store;
-    if (store === undefined || this.#saved === undefined) return await this.session.lab.close();
+    if (store === undefined) {
+      const lab = this.session.lab;
+      try {
+        if (lab.backend.persistent === true) await lab.clearAll();
+      } finally {
+        await lab.close();
+      }
+      return;
+    }
+    if (this.#saved === undefined) return await this.session.lab.close();
     const lab = this.session.lab;
     await store.transform(async (doc) => {
       if (JSON.stringify(doc) !== this.#saved) {

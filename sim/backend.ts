@@ -84,9 +84,22 @@ export class SimBackend implements Backend {
     this.network.removeBridge(bridge);
   }
 
-  /** Adds a port; a VM NIC or a host tap gets a host behind it. */
-  async addPort(bridge: string, port: PortSpec): Promise<void> {
+  /** Adds ports; a VM NIC or a host tap gets a host behind it. */
+  async addPorts(bridge: string, ports: readonly PortSpec[]): Promise<void> {
     await this.addBridge(bridge);
+    const added: string[] = [];
+    try {
+      for (const port of ports) {
+        this.#addPort(bridge, port);
+        added.push(port.name);
+      }
+    } catch (error) {
+      await this.removePorts(bridge, added);
+      throw error;
+    }
+  }
+
+  #addPort(bridge: string, port: PortSpec): void {
     const b = this.network.bridge(bridge);
     b.addPort(port.name, port.mode);
     if (port.role === "patch") return; // its link comes with addPatch()
@@ -112,15 +125,19 @@ export class SimBackend implements Backend {
     }
   }
 
-  /** Removes a port and its host. */
-  removePort(bridge: string, port: string): Promise<void> {
-    if (this.network.hasBridge(bridge)) {
-      const b = this.network.bridge(bridge);
-      if (b.ports().some((p) => p.name === port && p.patch !== undefined)) this.network.unpatch(bridge, port);
-      b.removePort(port);
+  /** Removes ports and their hosts. */
+  removePorts(bridge: string, ports: readonly string[]): Promise<void> {
+    for (const port of ports) {
+      if (this.network.hasBridge(bridge)) {
+        const b = this.network.bridge(bridge);
+        if (b.ports().some((p) => p.name === port && p.patch !== undefined)) {
+          this.network.unpatch(bridge, port);
+        }
+        b.removePort(port);
+      }
+      this.#hosts.delete(`${bridge}/${port}`);
+      this.#unreachable.delete(`${bridge}/${port}`);
     }
-    this.#hosts.delete(`${bridge}/${port}`);
-    this.#unreachable.delete(`${bridge}/${port}`);
     return Promise.resolve();
   }
 

@@ -17,14 +17,15 @@ class RecordingBackend implements Backend {
     this.calls.push(`removeBridge ${bridge}`);
     return Promise.resolve();
   }
-  addPort(bridge: string, port: PortSpec): Promise<void> {
-    this.ports.set(port.name, port);
-    this.calls.push(`addPort ${bridge} ${port.name} ${port.role} ${JSON.stringify(port.mode)}`);
+  addPorts(bridge: string, ports: readonly PortSpec[]): Promise<void> {
+    for (const port of ports) this.ports.set(port.name, port);
+    const shown = ports.map((port) => `${port.name} ${port.role} ${JSON.stringify(port.mode)}`);
+    this.calls.push(`addPorts ${bridge} ${shown.join(", ")}`);
     return Promise.resolve();
   }
-  removePort(bridge: string, port: string): Promise<void> {
-    this.ports.delete(port);
-    this.calls.push(`removePort ${bridge} ${port}`);
+  removePorts(bridge: string, ports: readonly string[]): Promise<void> {
+    for (const port of ports) this.ports.delete(port);
+    this.calls.push(`removePorts ${bridge} ${ports.join(" ")}`);
     return Promise.resolve();
   }
   addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void> {
@@ -74,11 +75,9 @@ describe("Lab networking", () => {
     await lab.launchVms("minimega", "kvm", "a");
     assert.deepEqual(backend.calls, [
       "addBridge mega_bridge",
-      'addPort mega_bridge mega_tap0 vm {"kind":"access","tag":101}',
-      "addBridge mega_bridge",
-      'addPort mega_bridge mega_tap1 vm {"kind":"trunk"}',
+      'addPorts mega_bridge mega_tap0 vm {"kind":"access","tag":101}, mega_tap1 vm {"kind":"trunk"}',
       "addBridge lab",
-      'addPort lab mega_tap2 vm {"kind":"dot1q-tunnel","tag":102}',
+      'addPorts lab mega_tap2 vm {"kind":"dot1q-tunnel","tag":102}',
     ]);
     const macs = lab.vms("minimega")[0]!.nics.map((n) => n.mac);
     assert.equal(new Set(macs).size, 3, "distinct generated MACs");
@@ -86,16 +85,40 @@ describe("Lab networking", () => {
       assert.equal(parseInt(mac.slice(0, 2), 16) & 3, 2, "locally administered unicast");
     }
   });
+  test("launchVms() plugs every NIC of every VM of a launch with one call per bridge", async () => {
+    const { backend, lab } = setup();
+    lab.configureNetworks("minimega", ["LAN", "lab,DMZ"]);
+    await lab.launchVms("minimega", "container", "vm[1-3]");
+    assert.deepEqual(backend.calls, [
+      "addBridge mega_bridge",
+      'addPorts mega_bridge mega_tap0 vm {"kind":"access","tag":101}, mega_tap2 vm {"kind":"access","tag":101}, ' +
+      'mega_tap4 vm {"kind":"access","tag":101}',
+      "addBridge lab",
+      'addPorts lab mega_tap1 vm {"kind":"access","tag":102}, mega_tap3 vm {"kind":"access","tag":102}, ' +
+      'mega_tap5 vm {"kind":"access","tag":102}',
+    ]);
+    assert.deepEqual(backend.ports.get("mega_tap3")?.vm, {
+      name: "vm2",
+      namespace: "minimega",
+      id: 1,
+      nic: 1,
+      type: "container",
+    });
+    assert.deepEqual(lab.vms("minimega").map((vm) => vm.state), ["PAUSED", "PAUSED", "PAUSED"]);
+  });
   test("launchVms() leaves nothing behind when a NIC cannot be plugged", async () => {
     const { backend, lab } = setup();
-    lab.configureNetworks("minimega", ["LAN", "DMZ"]);
-    const addPort = backend.addPort.bind(backend);
-    backend.addPort = (bridge, port) =>
-      port.name === "mega_tap1" ? Promise.reject(new Error("add port failed: boom")) : addPort(bridge, port);
-    await assert.rejects(lab.launchVms("minimega", "kvm", "a"), { message: "add port failed: boom" });
+    lab.configureNetworks("minimega", ["LAN", "lab,DMZ"]);
+    const addPorts = backend.addPorts.bind(backend);
+    // the second bridge fails, after the first one's ports were added: those are taken back
+    backend.addPorts = (bridge, ports) =>
+      bridge === "lab" ? Promise.reject(new Error("add port failed: boom")) : addPorts(bridge, ports);
+    await assert.rejects(lab.launchVms("minimega", "kvm", "a,b"), { message: "add port failed: boom" });
     assert.deepEqual(lab.vms("minimega"), []);
     assert.deepEqual([...backend.ports.keys()], []);
+    assert.equal(backend.calls.at(-1), "removePorts mega_bridge mega_tap0 mega_tap2");
     assert.deepEqual([...lab.topology.bridge("mega_bridge")!.taps.keys()], []);
+    assert.deepEqual([...lab.topology.bridge("lab")!.taps.keys()], []);
   });
   test("generated MACs are reproducible under a seed and survive JSON", async () => {
     const one = setup();
@@ -122,7 +145,7 @@ describe("Lab networking", () => {
     await lab.deleteTap("minimega", "ids");
     assert.deepEqual(backend.calls.slice(-2), [
       "removeMirror mega_bridge mirror-ids",
-      "removePort mega_bridge ids",
+      "removePorts mega_bridge ids",
     ]);
   });
   test("a bridge capture is a trunk capture tap fed by a select-all mirror, removed with the capture", async () => {
@@ -131,7 +154,7 @@ describe("Lab networking", () => {
     lab.setSnaplen("minimega", "128");
     await lab.captureBridge("minimega", "mega_bridge", "/tmp/x.pcap");
     assert.deepEqual(backend.calls.slice(-3), [
-      'addPort mega_bridge mega_tap0 capture {"kind":"trunk"}',
+      'addPorts mega_bridge mega_tap0 capture {"kind":"trunk"}',
       'addMirror mega_bridge {"name":"mirror-mega_tap0","selectAll":true,"selectSrc":[],"selectDst":[],"output":"mega_tap0"}',
       'startCapture {"id":0,"bridge":"mega_bridge","port":"mega_tap0","path":"/tmp/x.pcap","snaplen":128,"filter":""}',
     ]);
@@ -139,7 +162,7 @@ describe("Lab networking", () => {
     assert.deepEqual(backend.calls.slice(-3), [
       "stopCapture 0",
       "removeMirror mega_bridge mirror-mega_tap0",
-      "removePort mega_bridge mega_tap0",
+      "removePorts mega_bridge mega_tap0",
     ]);
   });
   test("flushing a VM that is a mirror destination frees its tap and the mirror", async () => {
@@ -151,7 +174,7 @@ describe("Lab networking", () => {
     await lab.flushVms("minimega");
     assert.deepEqual(backend.calls.slice(-2), [
       "removeMirror mega_bridge mirror-mega_tap1",
-      "removePort mega_bridge mega_tap1",
+      "removePorts mega_bridge mega_tap1",
     ]);
     await assert.rejects(lab.clearMirror("minimega", "mega_tap1"), { message: "not a valid mirror" });
   });
@@ -174,10 +197,9 @@ describe("Lab networking", () => {
     await restored.realise();
     assert.deepEqual(fresh.calls, [
       "addBridge mega_bridge",
-      'addPort mega_bridge h host {"kind":"access","tag":101}',
+      'addPorts mega_bridge h host {"kind":"access","tag":101}, mega_tap0 vm {"kind":"access","tag":101}, ' +
+      'eth1 trunk {"kind":"trunk"}',
       "addAddress mega_bridge h 10.0.0.1/24",
-      'addPort mega_bridge mega_tap0 vm {"kind":"access","tag":101}',
-      'addPort mega_bridge eth1 trunk {"kind":"trunk"}',
       'addMirror mega_bridge {"name":"mirror-h","selectAll":false,"selectSrc":["mega_tap0"],"selectDst":["mega_tap0"],"output":"h"}',
     ]);
   });

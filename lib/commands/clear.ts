@@ -1,6 +1,6 @@
 // Runtime-neutral.
 /**
- * `clear all`.
+ * `clear all` and `nuke`.
  *
  * @module
  */
@@ -8,7 +8,7 @@
 import type { Handler } from "../cli/registry.ts";
 import type { Session } from "./session.ts";
 
-/** `clear all`. */
+/** `clear all` and `nuke`. */
 export function clearHandlers(): Handler<Session>[] {
   return [{
     patterns: ["clear all"],
@@ -18,6 +18,16 @@ aliases and ranges, and VM configs) and every bridge, then clears all VLAN state
 included ("clear namespace all", then "clear vlans all").`,
     async run(_cmd, session) {
       await session.lab.clearAll();
+    },
+  }, {
+    patterns: ["nuke"],
+    helpShort: "clean up after a crash",
+    helpLong: `Does "clear all", then removes whatever labwire made in the backend for any lab, by this
+process or by one that ended without cleaning up: on Open vSwitch, every bridge, port and mirror marked
+external_ids:labwire, the network namespaces of container VMs and the taps of KVM VMs. Other labs that share
+the Open vSwitch go too: use "clear all" to remove only this lab.`,
+    async run(_cmd, session) {
+      await session.lab.nuke();
     },
   }];
 }
