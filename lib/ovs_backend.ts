@@ -22,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } from "./backend.ts";
+import { dhcpLease } from "./dhcp.ts";
 import { type Cmd, createExec, which } from "./exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm } from "./kvm.ts";
@@ -275,11 +276,21 @@ export class OvsBackend implements Backend {
     await this.#batch().add("addr", "add", cidr, "dev", port).run();
   }
 
-  /** Not supported yet: fails at once rather than hanging as minimega's dhclient can. */
-  dhcp(_bridge: string, port: string): Promise<string> {
-    return Promise.reject(
-      new Error(`Cannot get an address by DHCP for tap ${port}: not supported on the ovs backend yet`),
-    );
+  /**
+   * Gets a host tap (or a container NIC) an address by DHCP with dhclient ({@linkcode dhcpLease}: within
+   * 10 s, or one sentence saying why not), and gives it that address. The lease is not renewed: the
+   * address stays for the tap's life.
+   */
+  async dhcp(bridge: string, port: string): Promise<string> {
+    const device = await this.#device(port);
+    if (device?.kind === "kvm") {
+      throw new Error(`Cannot get an address by DHCP for KVM VM NIC ${port}: run the DHCP client in the guest`);
+    }
+    const lease = device === undefined
+      ? await dhcpLease(port, { exec: this.#exec })
+      : await dhcpLease(device.ifname, { exec: this.#exec, namespace: device.namespace });
+    await this.addAddress(bridge, port, lease.address);
+    return lease.address;
   }
 
   /**

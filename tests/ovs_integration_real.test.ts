@@ -30,6 +30,8 @@ const PROGRAMS = [
   "tshark",
   "ethtool",
   "sysctl",
+  "dhclient",
+  "dnsmasq",
 ];
 const skip = skipUnless("ovs_integration_real.test.ts", PROGRAMS);
 
@@ -378,6 +380,64 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
     } finally {
       abort.abort();
       running.delete(abort);
+    }
+  });
+
+  test("a host tap gets its address by DHCP from a server on its VLAN, and fails clearly on another", async () => {
+    const l = theLab();
+    await launch("lwibr5", "DHCP", { dh: "10.78.5.1/24" });
+    const abort = new AbortController();
+    running.add(abort);
+    const pidFile = path.join(dir, "dnsmasq.pid");
+    // a DHCP server in the VM: dnsmasq bound to its NIC only, no DNS
+    const served = exec("ip").args(
+      "netns",
+      "exec",
+      `${PREFIX}${NS}-dh`,
+      "dnsmasq",
+      "--keep-in-foreground",
+      "--conf-file=/dev/null",
+      "--port=0",
+      "--no-resolv",
+      "--no-hosts",
+      "--bind-interfaces",
+      "--interface=veth0",
+      "--dhcp-range=10.78.5.50,10.78.5.60,255.255.255.0,1h",
+      `--dhcp-leasefile=${path.join(dir, "dnsmasq.leases")}`,
+      `--pid-file=${pidFile}`,
+      "--no-ping",
+    ).timeout(120_000).signal(abort.signal).noThrow().run();
+    try {
+      for (
+        let waited = 0;
+        !(fs.existsSync(pidFile) && fs.readFileSync(pidFile, "utf8").trim() !== "");
+        waited++
+      ) {
+        assert.ok(waited < 500, "dnsmasq wrote no PID file within 10 s");
+        await sleep(20);
+      }
+      const tap = await l.createTap(NS, "DHCP", { bridge: "lwibr5", name: `lwi${process.pid}d`, dhcp: true });
+      const [address] = l.topology.findTap(tap)!.tap.addresses;
+      assert.match(address ?? "", /^10\.78\.5\.(5\d|60)\/24$/);
+      const shown = await exec("ip").args("-o", "-4", "addr", "show", "dev", tap).text();
+      assert.match(shown, new RegExp(`inet ${address!.replace(/\./g, "\\.")} `));
+      assert.deepEqual(await l.ping(NS, tap, "10.78.5.1", 2), { sent: 2, received: 2 });
+      await l.deleteTap(NS, tap);
+      // on another VLAN nobody answers: one sentence after the timeout, and no tap is left
+      const started = Date.now();
+      await assert.rejects(
+        l.createTap(NS, "NODHCP", { bridge: "lwibr5", name: `lwi${process.pid}e`, dhcp: true }),
+        {
+          message:
+            `Cannot get an address by DHCP for lwi${process.pid}e: no DHCP server answered within 10 s`,
+        },
+      );
+      assert.ok(Date.now() - started < 20_000, `took ${Date.now() - started} ms`);
+      assert.equal(fs.existsSync(`/sys/class/net/lwi${process.pid}e`), false, "the tap was removed");
+    } finally {
+      abort.abort();
+      running.delete(abort);
+      await served;
     }
   });
 });
