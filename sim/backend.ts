@@ -7,7 +7,15 @@
  * @module
  */
 
-import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec } from "../lib/backend.ts";
+import {
+  type Backend,
+  type CaptureSpec,
+  type MirrorSpec,
+  PING_INTERVAL_MS,
+  PING_WAIT_MS,
+  type PingResult,
+  type PortSpec,
+} from "../lib/backend.ts";
 import { compileFilter } from "../lib/bpf.ts";
 import { isMulticastMac } from "../lib/mac.ts";
 import type { PcapWriter } from "../lib/pcap.ts";
@@ -33,9 +41,6 @@ interface RunningCapture {
 
 /** The far end of a capture tap or a trunk: an interface that is up and takes frames silently. */
 const DEVICE = { receive(): void {} };
-
-/** How long, in virtual time, a ping waits for each echo before the next, as ping(8). */
-const PING_INTERVAL_NS = 1_000_000_000;
 
 /**
  * Realises a lab in the simulator.
@@ -203,12 +208,26 @@ export class SimBackend implements Backend {
     return Promise.resolve();
   }
 
-  /** Pings from the host behind a port, running virtual time until every echo is answered or lost. */
+  /**
+   * Pings from the host behind a port as labwire's `ping` does on every backend: `count` echo requests
+   * {@linkcode PING_INTERVAL_MS} apart, waiting {@linkcode PING_WAIT_MS} after the last when nothing has
+   * answered (see {@linkcode SimHost.ping}), running virtual time until the run ends. A ping nothing
+   * answered leaves no neighbour entry behind.
+   */
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
-    const run = this.#host(bridge, port).ping(ip, { count });
+    const intervalNs = PING_INTERVAL_MS * 1_000_000;
+    const waitNs = PING_WAIT_MS * 1_000_000;
+    const run = this.#host(bridge, port).ping(ip, { count, intervalNs, waitNs });
     const clock = this.network.clock;
     const loops = this.network.loopDrops;
-    clock.runUntil(() => run.done, clock.now() + (count + 2) * PING_INTERVAL_NS);
+    // A run ends by itself at the latest when its linger after the last request runs out: the wait, or
+    // twice a round trip measured before the last request (so shorter than the run so far). Beyond this
+    // bound something is wrong in the simulator.
+    const lastNs = (count - 1) * intervalNs;
+    const limitNs = clock.now() + 3 * lastNs + intervalNs + waitNs + 1_000_000_000;
+    if (!clock.runUntil(() => run.done, limitNs)) {
+      throw new Error(`Cannot finish ping from ${bridge}/${port} to ${ip}: still running at ${limitNs} ns`);
+    }
     const dropped = this.network.loopDrops - loops;
     if (dropped > 0) this.#warn(`${this.network.lastLoop} (${dropped} frames dropped by the loop guard)`);
     return Promise.resolve({ sent: run.sent, received: run.received });

@@ -1,7 +1,9 @@
 // Runtime-neutral.
 /**
  * A small IPv4 host for the simulator: what sits behind a VM's NIC or a host tap. It answers ARP and
- * ICMP echo requests for its addresses, keeps an ARP cache, and pings.
+ * ICMP echo requests for its addresses, resolves neighbours the way Linux's neighbour code does, and
+ * pings the way iputils `ping -n -c COUNT -i INTERVAL -W WAIT` does, in virtual time, so that a lab on the
+ * simulator puts the same frames on its wires as the same lab on Open vSwitch with network namespaces.
  *
  * A host is an untagged endpoint of an access port: it drops tagged frames, and ignores frames whose
  * destination MAC is neither its own nor broadcast. Everything it sends in answer to a frame is sent
@@ -12,8 +14,52 @@
  * Frames are built with `lib/frame.ts` into one buffer the host owns and reuses; `transmit` must copy
  * (or finish with) the bytes before it returns.
  *
- * No routing yet: a host reaches only the subnets of its own addresses. An echo to any other address is
- * lost (counted in {@linkcode PingRun.lost}) without a frame being sent. The ARP cache never ages.
+ * **Ping** ({@linkcode SimHost.ping}), as iputils: echo request `seq` 1, 2, ... go out `intervalNs`
+ * apart, the first at once (when the scheduler next runs). Each one's data is the bytes 0, 1, 2, ...,
+ * with the first 16 overwritten by a `struct timeval` of the virtual time it was sent (8-byte seconds,
+ * 8-byte microseconds, little-endian, as on x86_64) when there is room for one. When the last request has
+ * gone out, the linger is decided once: `waitNs` (`-W`) if no reply has come yet, else twice the longest
+ * round trip so far, at least `intervalNs`. The run ends when every request is answered or reported
+ * unreachable (`received + errors === count`, ping's exit test), else when the linger after the last
+ * request runs out; later replies are ignored. A ping that got no reply at all then forgets the
+ * destination's neighbour entry, whatever its state, and with it any retransmission and queued packet,
+ * as labwire's real backend does with `ip neigh flush to IP`: nothing more is sent for it, and the next
+ * ping starts afresh.
+ *
+ * **Neighbours** (ARP, RFC 826), per destination address, as Linux with `mcast_probes` 3 and
+ * `retrans_time_ms` 1000:
+ * - a packet for an address with no entry, or a FAILED one, makes an INCOMPLETE entry, is queued on it,
+ *   and a broadcast ARP request goes out at once; while INCOMPLETE, another request goes out every
+ *   {@linkcode ARP_RETRY_NS} (1 s), {@linkcode ARP_MAX_REQUESTS} (3) in all, at +0, +1 s and +2 s; at
+ *   +3 s with no answer the entry is FAILED and its queued packets are dropped without a frame, each
+ *   echo request of a running ping counted in {@linkcode PingRun.errors} (Linux's "Destination Host
+ *   Unreachable", ping's "+N errors");
+ * - a packet for an INCOMPLETE address is only queued (at most {@linkcode ARP_QUEUE_MAX}, 101, Linux's
+ *   `unres_qlen`: the oldest is dropped beyond that); a packet for a FAILED address starts a new cycle;
+ * - an ARP request for one of the host's addresses teaches it the sender (a new entry or an update) and
+ *   is answered; any other ARP packet (a reply, or a request for someone else) only updates an entry the
+ *   host already has, in any state (Linux with `arp_accept` 0: an unsolicited reply teaches nothing).
+ *   An entry resolved while INCOMPLETE sends its queued packets in order, {@linkcode HOST_PROCESSING_NS}
+ *   later;
+ * - resolved entries never age (labwire's real endpoints are configured not to re-probe either); echo
+ *   replies go through the same table, so a host that lost its entry for the asker asks first.
+ *
+ * A packet sent at the very instant an entry turns FAILED: in Linux (`__neigh_event_send`,
+ * `neigh_timer_handler`), the send path and the entry's timer take the entry's lock in turn. A timer due
+ * at a tick runs in that tick's softirq, before process context goes on, so at the same instant the timer
+ * comes first: the entry is FAILED, its queue dropped, and the new packet finds it FAILED and starts a new
+ * cycle with a request at once. (Had the send come first, the packet would join the queue and be dropped
+ * with it, without a new request.) The simulator gets the same order from its rule that events due at the
+ * same virtual time run in the order they were scheduled: the timer due at +3 s was scheduled at +2 s,
+ * when the third request went out, and a ping's request due at +3 s was scheduled one interval earlier,
+ * after it when the interval is under 1 s (labwire's 200 ms). So the 16th request of an unanswered
+ * labwire ping starts a new cycle at +3 s. A real kernel's instants drift: each retransmission is armed
+ * from when the timer actually ran, and the timer wheel fires a 1 s timer up to some tens of ms late, so
+ * there the FAILED instant falls a little after +3 s and that request usually joins the old queue; runs
+ * that reach that instant (16 or more unanswered requests 200 ms apart) can differ from the simulator.
+ *
+ * No routing yet: a host reaches only the subnets of its own addresses. An echo request to any other
+ * address is counted as sent (as ping counts a request whose `sendmsg` failed) but no frame leaves.
  *
  * @example Two hosts on one wire
  * ```ts
@@ -25,9 +71,9 @@
  * const b: SimHost = new SimHost({ mac: "52:54:00:00:00:02", scheduler: clock, transmit: (buf, off, len) => a.receive(buf, off, len) });
  * a.addAddress("10.0.0.1/24");
  * b.addAddress("10.0.0.2/24");
- * const run = a.ping("10.0.0.2", { count: 3 });
- * clock.run(); // until nothing is left to do: the pings, then their (spent) timeouts
- * assert.equal(run.done, true);
+ * const run = a.ping("10.0.0.2", { count: 3, intervalNs: 200_000_000 });
+ * clock.runUntil(() => run.done, 10_000_000_000);
+ * assert.equal(clock.now(), 400_001_000); // the third request at 400 ms, its reply 1 us later
  * assert.deepEqual([run.sent, run.received, run.lost], [3, 3, 0]);
  * assert.deepEqual(a.arpTable(), [{ ip: "10.0.0.2", mac: "52:54:00:00:00:02" }]);
  * ```
@@ -59,10 +105,17 @@ import type { FrameSink, Scheduler } from "./types.ts";
 
 /** How long a host takes to answer a frame: 1 us of virtual time. */
 export const HOST_PROCESSING_NS = 1_000;
-/** A host sends at most one ARP request per address and second while echoes wait for the answer. */
+/** Time between the ARP requests for an unresolved address, as Linux's `retrans_time_ms`: 1 s. */
 export const ARP_RETRY_NS = 1_000_000_000;
+/** ARP requests per resolution attempt, as Linux's `mcast_probes`: 3, then the entry is FAILED. */
+export const ARP_MAX_REQUESTS = 3;
+/** Packets an unresolved address may hold, as Linux's `unres_qlen`: 101; the oldest goes beyond. */
+export const ARP_QUEUE_MAX = 101;
 /** The largest echo data a ping sends: 1500 (MTU) - 20 (IPv4) - 8 (ICMP). */
 export const PING_MAX_DATA = 1472;
+
+/** Bytes of the `struct timeval` ping writes at the start of its data (x86_64: two 8-byte fields). */
+const TIMEVAL_BYTES = 16;
 
 /** Options for {@linkcode SimHost}. */
 export interface SimHostOptions {
@@ -76,17 +129,21 @@ export interface SimHostOptions {
   name?: string;
 }
 
-/** Options for {@linkcode SimHost.ping}. */
+/** Options for {@linkcode SimHost.ping}: iputils ping's `-c`, `-i`, `-W` and `-s`. */
 export interface SimHostPingOptions {
-  /** Echo requests to send. @default {1} */
+  /** Echo requests to send (`-c`). @default {1} */
   count?: number;
-  /** Nanoseconds between echo requests. @default {1_000_000_000} */
+  /** Nanoseconds between echo requests (`-i`); ping's default is 1 s. @default {1_000_000_000} */
   intervalNs?: number;
-  /** Nanoseconds an echo may take, ARP resolution included, before it counts as lost. @default {1_000_000_000} */
-  timeoutNs?: number;
+  /**
+   * Nanoseconds to wait after the last request when no reply has come by then (`-W`); ping's default is
+   * 10 s. With replies, ping waits twice the longest round trip instead, at least `intervalNs`.
+   * @default {10_000_000_000}
+   */
+  waitNs?: number;
   /** The echo identifier. @default {1 for the host's first ping, 2 for its second, ...} */
   id?: number;
-  /** Bytes of echo data, as `ping -s`. @default {56} */
+  /** Bytes of echo data (`-s`); from 16 on, the first 16 carry the send time. @default {56} */
   size?: number;
 }
 
@@ -100,16 +157,24 @@ export interface PingRun {
   readonly count: number;
   /**
    * Echo requests whose turn came, as ping(8) counts "packets transmitted": including those that never
-   * left the host because the address was unreachable or ARP got no answer.
+   * left the host because the address was out of its subnets or ARP got no answer.
    */
   readonly sent: number;
-  /** Echo replies received in time. */
+  /** Echo replies received before the run ended. */
   readonly received: number;
-  /** Echoes given up: no route, no ARP answer, or no reply before the timeout. */
+  /**
+   * Echo requests reported unreachable before the run ended: dropped because ARP got no answer (Linux's
+   * "Destination Host Unreachable", ping's "+N errors"). They count towards ending the run, as replies do.
+   */
+  readonly errors: number;
+  /** `sent - received` once the run is done; 0 until then. */
   readonly lost: number;
-  /** Whether every echo was received or lost. */
+  /** Whether the run has ended: every request answered or reported unreachable, or the linger spent. */
   readonly done: boolean;
-  /** Round-trip time of each reply received, in nanoseconds, from the echo's turn to its reply. */
+  /**
+   * Round-trip time of each reply received, in nanoseconds, in the order they came: from the time the
+   * request was sent (its timeval, ARP resolution included) to its reply.
+   */
   readonly rttNs: readonly number[];
 }
 
@@ -119,45 +184,77 @@ export interface SimHostCounters {
   rxFrames: number;
   /** Frames transmitted. */
   txFrames: number;
-  /** Frames for another MAC, or for this host but nothing it answers (other protocols, other IPs). */
+  /** Frames for another MAC, or for this host but nothing it uses (other protocols, other IPs, late replies). */
   ignored: number;
   /** Frames dropped as wrong: tagged, malformed, or with a bad checksum. */
   dropped: number;
 }
 
-/** {@linkcode PingRun}, writable for the host. */
+/** The state of a neighbour entry, named as `ip neigh` shows it. */
+export type SimNeighbourState = "INCOMPLETE" | "REACHABLE" | "FAILED";
+
+/** One entry of a host's neighbour (ARP) table. */
+export interface SimNeighbour {
+  /** The address. */
+  readonly ip: string;
+  /** INCOMPLETE while ARP requests go out, REACHABLE once answered (it never ages), FAILED after 3 unanswered. */
+  readonly state: SimNeighbourState;
+  /** The MAC, once REACHABLE. */
+  readonly mac?: string;
+  /** Packets waiting for the answer. */
+  readonly queued: number;
+}
+
+/** {@linkcode PingRun}, writable for the host, with what the run needs. */
 interface Run {
   dst: string;
   id: number;
   count: number;
   sent: number;
   received: number;
+  errors: number;
   lost: number;
   done: boolean;
   rttNs: number[];
+  dstIp: number;
+  intervalNs: number;
+  waitNs: number;
+  /** The echo data before its timeval: 0, 1, 2, ... */
+  pattern: Uint8Array;
+  /** The longest round trip ping could time (only with a timeval in the data), or 0. */
+  maxRttNs: number;
 }
 
-/** One echo request of a ping. */
-interface Echo {
-  run: Run;
-  seq: number;
-  dstIp: number;
+/** An ICMP echo request or reply on its way out, queued while its destination is unresolved. */
+interface Packet {
   srcIp: number;
-  /** When its turn came. */
-  startNs: number;
+  dstIp: number;
+  reply: boolean;
+  id: number;
+  seq: number;
   data: Uint8Array;
-  state: "arp" | "sent" | "over";
+  /** The ping an echo request belongs to, and when it was sent. */
+  run: Run | undefined;
+  sentNs: number;
+}
+
+/** A neighbour entry. A new resolution attempt gets a new object, so a stale timer finds itself replaced. */
+interface Neighbour {
+  state: SimNeighbourState;
+  /** The MAC, once REACHABLE; "" before. */
+  mac: string;
+  /** ARP requests sent in this attempt. */
+  requests: number;
+  /** The source address of the requests: that of the newest packet queued (Linux's `arp_solicit`). */
+  srcIp: number;
+  /** Packets waiting, oldest first. */
+  queue: Packet[];
 }
 
 interface Address {
   ip: number;
   prefix: number;
   mask: number;
-}
-
-interface PendingArp {
-  lastRequestNs: number;
-  waiting: Echo[];
 }
 
 function maskOf(prefix: number): number {
@@ -188,6 +285,22 @@ function checkPingOption(value: number, min: number, max: number, name: string):
   }
 }
 
+/** The key of an echo in flight. */
+function echoKey(id: number, seq: number): number {
+  return id * 65536 + seq;
+}
+
+/** Writes a `struct timeval` of `ns` at the start of `data`, as ping on x86_64: 8-byte seconds, 8-byte us, LE. */
+function writeTimeval(data: Uint8Array, ns: number): void {
+  const sec = Math.floor(ns / 1e9);
+  const usec = Math.floor((ns - sec * 1e9) / 1000);
+  const view = new DataView(data.buffer, data.byteOffset, TIMEVAL_BYTES);
+  view.setUint32(0, sec >>> 0, true);
+  view.setUint32(4, Math.floor(sec / 0x1_0000_0000), true);
+  view.setUint32(8, usec, true);
+  view.setUint32(12, 0, true);
+}
+
 /** A host behind a NIC: answers ARP and pings for its addresses, and pings. See the module doc. */
 export class SimHost implements FrameSink {
   /** The host's name, for messages. */
@@ -199,10 +312,9 @@ export class SimHost implements FrameSink {
   #transmit: (buf: Uint8Array, off: number, len: number) => void;
   #tx = new Uint8Array(1518);
   #addrs: Address[] = [];
-  #arp = new Map<number, string>();
-  #pendingArp = new Map<number, PendingArp>();
-  /** Echoes sent and not yet answered, by `id * 65536 + seq`. */
-  #inFlight = new Map<number, Echo>();
+  #neighbours = new Map<number, Neighbour>();
+  /** Echo requests of running pings not yet answered, by {@linkcode echoKey}. */
+  #inFlight = new Map<number, Packet>();
   #nextPingId = 1;
   #ipId = 0;
   #counters: SimHostCounters = { rxFrames: 0, txFrames: 0, ignored: 0, dropped: 0 };
@@ -265,14 +377,31 @@ export class SimHost implements FrameSink {
     return this.#addrs.map((a) => `${ipv4ToString(a.ip)}/${a.prefix}`);
   }
 
-  /** The ARP cache, sorted by address. */
+  /** The ARP cache: the resolved (REACHABLE) neighbour entries, sorted by address. */
   arpTable(): { ip: string; mac: string }[] {
-    return [...this.#arp].sort((x, y) => x[0] - y[0]).map(([ip, mac]) => ({ ip: ipv4ToString(ip), mac }));
+    return [...this.#neighbours]
+      .filter(([, n]) => n.state === "REACHABLE")
+      .sort((x, y) => x[0] - y[0])
+      .map(([ip, n]) => ({ ip: ipv4ToString(ip), mac: n.mac }));
   }
 
-  /** Forgets every ARP entry. */
+  /** Every neighbour entry, resolved or not, sorted by address: what `ip neigh` would show. */
+  neighbours(): SimNeighbour[] {
+    return [...this.#neighbours].sort((x, y) => x[0] - y[0]).map(([ip, n]) =>
+      n.state === "REACHABLE"
+        ? { ip: ipv4ToString(ip), state: n.state, mac: n.mac, queued: n.queue.length }
+        : { ip: ipv4ToString(ip), state: n.state, queued: n.queue.length }
+    );
+  }
+
+  /**
+   * Forgets every neighbour entry, as `ip neigh flush all`: pending ARP requests stop, and queued
+   * packets are dropped (echo requests of running pings count as {@linkcode PingRun.errors}).
+   */
   clearArpTable(): void {
-    this.#arp.clear();
+    const all = [...this.#neighbours.values()];
+    this.#neighbours.clear();
+    for (const n of all) this.#dropQueue(n);
   }
 
   /** A copy of the host's counters. */
@@ -324,11 +453,9 @@ export class SimHost implements FrameSink {
   #onArp(frame: Frame): void {
     const arp = frame.arp!;
     const sender = ipv4FromString(arp.senderIp);
-    const target = ipv4FromString(arp.targetIp);
-    const forUs = this.#hasIp(target);
-    // RFC 826: update an entry we have; add one when the packet is for us
-    if (forUs || this.#arp.has(sender)) this.#arp.set(sender, arp.senderMac);
-    if (arp.op === ARP_REQUEST && forUs) {
+    if (arp.op === ARP_REQUEST && this.#hasIp(ipv4FromString(arp.targetIp))) {
+      // RFC 826: learn the asker (Linux: neigh_event_ns), then answer
+      this.#learn(sender, arp.senderMac);
       const reply = arpReply({
         srcMac: this.mac,
         srcIp: arp.targetIp,
@@ -336,17 +463,12 @@ export class SimHost implements FrameSink {
         dstIp: arp.senderIp,
       });
       this.#scheduler.after(HOST_PROCESSING_NS, () => this.#send(reply));
-    } else if (arp.op === ARP_REPLY && forUs) {
-      const pending = this.#pendingArp.get(sender);
-      if (pending !== undefined) {
-        this.#pendingArp.delete(sender);
-        this.#scheduler.after(HOST_PROCESSING_NS, () => {
-          for (const echo of pending.waiting) if (echo.state === "arp") this.#sendEcho(echo, arp.senderMac);
-        });
-      }
-    } else {
-      this.#counters.ignored++;
+      return;
     }
+    // RFC 826 merge: update an entry the host has, in any state; make none (Linux, arp_accept 0)
+    const known = this.#neighbours.has(sender);
+    if (known) this.#learn(sender, arp.senderMac);
+    if (!(known && arp.op === ARP_REPLY)) this.#counters.ignored++;
   }
 
   #onIpv4(frame: Frame): void {
@@ -356,38 +478,42 @@ export class SimHost implements FrameSink {
       this.#counters.dropped++;
       return;
     }
-    if (icmp === undefined || !this.#hasIp(ipv4FromString(ip.dst))) {
+    const to = ipv4FromString(ip.dst);
+    if (icmp === undefined || !this.#hasIp(to)) {
       this.#counters.ignored++;
       return;
     }
+    const from = ipv4FromString(ip.src);
     if (icmp.type === ICMP_ECHO_REQUEST) {
-      const reply = icmpEcho({
-        srcMac: this.mac,
-        dstMac: frame.src,
-        srcIp: ip.dst,
-        dstIp: ip.src,
+      const reply: Packet = {
+        srcIp: to,
+        dstIp: from,
+        reply: true,
         id: icmp.id,
         seq: icmp.seq,
-        reply: true,
         data: icmp.data,
-      });
-      this.#scheduler.after(HOST_PROCESSING_NS, () => this.#send(reply));
-    } else if (icmp.type === ICMP_ECHO_REPLY) {
-      const key = icmp.id * 65536 + icmp.seq;
-      const echo = this.#inFlight.get(key);
-      if (echo === undefined || echo.state !== "sent" || ipv4ToString(echo.dstIp) !== ip.src) {
-        this.#counters.ignored++;
-        return;
-      }
-      this.#inFlight.delete(key);
-      echo.state = "over";
-      const run = echo.run;
-      run.received++;
-      run.rttNs.push(this.#scheduler.now() - echo.startNs);
-      this.#finishIfDone(run);
-    } else {
+        run: undefined,
+        sentNs: 0,
+      };
+      this.#scheduler.after(HOST_PROCESSING_NS, () => this.#output(reply));
+    } else if (icmp.type !== ICMP_ECHO_REPLY || !this.#onEchoReply(icmp.id, icmp.seq, from)) {
       this.#counters.ignored++;
     }
+  }
+
+  /** Counts an echo reply for a running ping; false when no running ping waits for it. */
+  #onEchoReply(id: number, seq: number, from: number): boolean {
+    const key = echoKey(id, seq);
+    const request = this.#inFlight.get(key);
+    const run = request?.run;
+    if (request === undefined || run === undefined || run.done || request.dstIp !== from) return false;
+    this.#inFlight.delete(key);
+    const rtt = this.#scheduler.now() - request.sentNs;
+    run.received++;
+    run.rttNs.push(rtt);
+    if (run.pattern.length >= TIMEVAL_BYTES && rtt > run.maxRttNs) run.maxRttNs = rtt;
+    this.#endIfAnswered(run);
+    return true;
   }
 
   /** Writes the frame into the host's buffer and transmits it. */
@@ -403,13 +529,106 @@ export class SimHost implements FrameSink {
     this.#transmit(this.#tx, 0, len);
   }
 
+  /** Transmits an echo to a resolved MAC. */
+  #sendPacket(packet: Packet, dstMac: string): void {
+    this.#send(icmpEcho({
+      srcMac: this.mac,
+      dstMac,
+      srcIp: ipv4ToString(packet.srcIp),
+      dstIp: ipv4ToString(packet.dstIp),
+      id: packet.id,
+      seq: packet.seq,
+      reply: packet.reply,
+      data: packet.data,
+    }));
+  }
+
+  /** Sends a packet through the neighbour table: at once when resolved, else queued while ARP asks. */
+  #output(packet: Packet): void {
+    const ip = packet.dstIp;
+    const n = this.#neighbours.get(ip);
+    if (n?.state === "REACHABLE") {
+      this.#sendPacket(packet, n.mac);
+    } else if (n?.state === "INCOMPLETE") {
+      n.queue.push(packet);
+      n.srcIp = packet.srcIp;
+      if (n.queue.length > ARP_QUEUE_MAX) this.#forgetEcho(n.queue.shift()!); // dropped, no error
+    } else {
+      // no entry, or FAILED: a new attempt, its first request at once
+      const fresh: Neighbour = {
+        state: "INCOMPLETE",
+        mac: "",
+        requests: 0,
+        srcIp: packet.srcIp,
+        queue: [packet],
+      };
+      this.#neighbours.set(ip, fresh);
+      this.#solicit(ip, fresh);
+    }
+  }
+
+  /** Broadcasts an ARP request for `ip` and arms the next step of the attempt. */
+  #solicit(ip: number, n: Neighbour): void {
+    n.requests++;
+    this.#send(arpRequest({ srcMac: this.mac, srcIp: ipv4ToString(n.srcIp), targetIp: ipv4ToString(ip) }));
+    this.#scheduler.after(ARP_RETRY_NS, () => this.#retransmit(ip, n));
+  }
+
+  /** Linux's neighbour timer: another request, or FAILED after the last. */
+  #retransmit(ip: number, n: Neighbour): void {
+    if (this.#neighbours.get(ip) !== n || n.state !== "INCOMPLETE") return; // resolved or forgotten
+    if (n.requests < ARP_MAX_REQUESTS) {
+      this.#solicit(ip, n);
+      return;
+    }
+    n.state = "FAILED";
+    this.#dropQueue(n);
+  }
+
+  /** Resolves `ip` to `mac` (a new entry, or an update in any state) and sends what waited for it. */
+  #learn(ip: number, mac: string): void {
+    const n = this.#neighbours.get(ip);
+    if (n === undefined) {
+      this.#neighbours.set(ip, { state: "REACHABLE", mac, requests: 0, srcIp: 0, queue: [] });
+      return;
+    }
+    n.state = "REACHABLE";
+    n.mac = mac;
+    if (n.queue.length === 0) return;
+    const queue = n.queue;
+    n.queue = [];
+    this.#scheduler.after(HOST_PROCESSING_NS, () => {
+      for (const packet of queue) this.#sendPacket(packet, mac);
+    });
+  }
+
+  /** Drops an entry's queued packets; echo requests of running pings are reported unreachable. */
+  #dropQueue(n: Neighbour): void {
+    const queue = n.queue;
+    n.queue = [];
+    for (const packet of queue) {
+      const run = packet.run;
+      if (run === undefined || run.done) continue;
+      this.#forgetEcho(packet);
+      run.errors++;
+      this.#endIfAnswered(run);
+    }
+  }
+
+  /** Stops waiting for the reply to an echo request that will never leave. */
+  #forgetEcho(packet: Packet): void {
+    const key = echoKey(packet.id, packet.seq);
+    if (this.#inFlight.get(key) === packet) this.#inFlight.delete(key);
+  }
+
   /**
-   * Pings `dstIp` from the address whose subnet holds it: ARP first when its MAC is unknown, then
-   * `count` echo requests `intervalNs` apart, the first when the scheduler next runs. Pinging one of the
-   * host's own addresses is answered inside the host, without a frame.
+   * Pings `dstIp` as iputils `ping -c count -i interval -W wait -s size` does, from the address whose
+   * subnet holds it: see the module doc for the pacing, the linger and the neighbour resolution. Pinging
+   * one of the host's own addresses is answered inside the host, {@linkcode HOST_PROCESSING_NS} later,
+   * without a frame.
    *
    * @param dstIp The address to ping.
-   * @param options Count, interval, timeout, identifier, size.
+   * @param options Count, interval, wait, identifier, size.
    * @returns The run, updated as the simulation goes on.
    * @throws {SyntaxError} If `dstIp` is not an IPv4 address.
    * @throws {RangeError} If an option is out of range.
@@ -419,104 +638,97 @@ export class SimHost implements FrameSink {
     const {
       count = 1,
       intervalNs = 1_000_000_000,
-      timeoutNs = 1_000_000_000,
+      waitNs = 10_000_000_000,
       id = this.#nextPingId,
       size = 56,
     } = options;
     checkPingOption(count, 1, 0xffff, "count");
     checkPingOption(intervalNs, 0, Number.MAX_SAFE_INTEGER, "intervalNs");
-    checkPingOption(timeoutNs, 1, Number.MAX_SAFE_INTEGER, "timeoutNs");
+    checkPingOption(waitNs, 0, Number.MAX_SAFE_INTEGER, "waitNs");
     checkPingOption(id, 0, 0xffff, "id");
     checkPingOption(size, 0, PING_MAX_DATA, "size");
     if (options.id === undefined) this.#nextPingId = this.#nextPingId === 0xffff ? 1 : this.#nextPingId + 1;
+    const pattern = new Uint8Array(size);
+    for (let i = 0; i < size; i++) pattern[i] = i & 0xff;
     const run: Run = {
       dst: ipv4ToString(dst),
       id,
       count,
       sent: 0,
       received: 0,
+      errors: 0,
       lost: 0,
       done: false,
       rttNs: [],
+      dstIp: dst,
+      intervalNs,
+      waitNs,
+      pattern,
+      maxRttNs: 0,
     };
-    const data = new Uint8Array(size).map((_, i) => i & 0xff);
-    const turn = (seq: number): void => {
-      if (seq < count) this.#scheduler.after(intervalNs, () => turn(seq + 1));
-      this.#startEcho(run, seq, dst, data, timeoutNs);
-    };
-    this.#scheduler.after(0, () => turn(1));
+    this.#scheduler.after(0, () => this.#turn(run, 1));
     return run;
   }
 
-  #startEcho(run: Run, seq: number, dst: number, data: Uint8Array, timeoutNs: number): void {
+  /** Sends echo request `seq`, then arms the next one, or the end of the run after the last. */
+  #turn(run: Run, seq: number): void {
+    if (run.done) return;
     run.sent++;
+    this.#request(run, seq);
+    if (seq < run.count) {
+      this.#scheduler.after(run.intervalNs, () => this.#turn(run, seq + 1));
+      return;
+    }
+    // iputils' schedule_exit(), decided once, when the last request has gone out
+    const linger = run.received > 0 ? Math.max(2 * run.maxRttNs, run.intervalNs) : run.waitNs;
+    this.#scheduler.after(linger, () => this.#end(run));
+    this.#endIfAnswered(run);
+  }
+
+  #request(run: Run, seq: number): void {
     const now = this.#scheduler.now();
-    if (this.#hasIp(dst)) {
+    const data = run.pattern.slice();
+    if (data.length >= TIMEVAL_BYTES) writeTimeval(data, now);
+    const dst = run.dstIp;
+    const from = this.#hasIp(dst) ? dst : this.#addrs.find((a) => ((a.ip ^ dst) & a.mask) === 0)?.ip;
+    if (from === undefined) return; // no route: sendmsg fails, ping counts it as sent all the same
+    const request: Packet = {
+      srcIp: from,
+      dstIp: dst,
+      reply: false,
+      id: run.id,
+      seq,
+      data,
+      run,
+      sentNs: now,
+    };
+    this.#inFlight.set(echoKey(run.id, seq), request);
+    if (from === dst) {
       // loopback: answered inside the host
-      this.#scheduler.after(HOST_PROCESSING_NS, () => {
-        run.received++;
-        run.rttNs.push(HOST_PROCESSING_NS);
-        this.#finishIfDone(run);
-      });
+      this.#scheduler.after(HOST_PROCESSING_NS, () => this.#onEchoReply(run.id, seq, dst));
       return;
     }
-    const from = this.#addrs.find((a) => ((a.ip ^ dst) & a.mask) === 0);
-    if (from === undefined) {
-      run.lost++; // no route
-      this.#finishIfDone(run);
-      return;
-    }
-    const echo: Echo = { run, seq, dstIp: dst, srcIp: from.ip, startNs: now, data, state: "arp" };
-    this.#scheduler.after(timeoutNs, () => this.#expire(echo));
-    const mac = this.#arp.get(dst);
-    if (mac !== undefined) {
-      this.#sendEcho(echo, mac);
-      return;
-    }
-    let pending = this.#pendingArp.get(dst);
-    if (pending === undefined) {
-      pending = { lastRequestNs: -Infinity, waiting: [] };
-      this.#pendingArp.set(dst, pending);
-    }
-    pending.waiting.push(echo);
-    if (now - pending.lastRequestNs >= ARP_RETRY_NS) {
-      pending.lastRequestNs = now;
-      this.#send(arpRequest({ srcMac: this.mac, srcIp: ipv4ToString(from.ip), targetIp: ipv4ToString(dst) }));
-    }
+    this.#output(request);
   }
 
-  #sendEcho(echo: Echo, dstMac: string): void {
-    echo.state = "sent";
-    this.#inFlight.set(echo.run.id * 65536 + echo.seq, echo);
-    this.#send(icmpEcho({
-      srcMac: this.mac,
-      dstMac,
-      srcIp: ipv4ToString(echo.srcIp),
-      dstIp: ipv4ToString(echo.dstIp),
-      id: echo.run.id,
-      seq: echo.seq,
-      data: echo.data,
-    }));
+  /** ping's exit test: every request answered or reported unreachable. */
+  #endIfAnswered(run: Run): void {
+    if (run.sent === run.count && run.received + run.errors >= run.count) this.#end(run);
   }
 
-  #expire(echo: Echo): void {
-    if (echo.state === "over") return;
-    if (echo.state === "arp") {
-      const pending = this.#pendingArp.get(echo.dstIp);
-      if (pending !== undefined) {
-        pending.waiting = pending.waiting.filter((e) => e !== echo);
-        if (pending.waiting.length === 0) this.#pendingArp.delete(echo.dstIp);
-      }
-    } else {
-      const key = echo.run.id * 65536 + echo.seq;
-      if (this.#inFlight.get(key) === echo) this.#inFlight.delete(key);
+  #end(run: Run): void {
+    if (run.done) return;
+    run.done = true;
+    run.lost = run.sent - run.received;
+    for (let seq = 1; seq <= run.sent; seq++) {
+      const key = echoKey(run.id, seq);
+      if (this.#inFlight.get(key)?.run === run) this.#inFlight.delete(key);
     }
-    echo.state = "over";
-    echo.run.lost++;
-    this.#finishIfDone(echo.run);
-  }
-
-  #finishIfDone(run: Run): void {
-    if (run.received + run.lost === run.count) run.done = true;
+    if (run.received > 0) return;
+    // labwire's real backend runs `ip neigh flush to IP` after a ping nothing answered
+    const n = this.#neighbours.get(run.dstIp);
+    if (n === undefined) return;
+    this.#neighbours.delete(run.dstIp);
+    this.#dropQueue(n);
   }
 }

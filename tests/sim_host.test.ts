@@ -1,8 +1,18 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { arpRequest, decodeFrame, describeFrame, encodeFrame, icmpEcho } from "../lib/frame.ts";
-import { HOST_PROCESSING_NS, type PingRun, SimHost } from "../sim/host.ts";
+import { arpRequest, decodeFrame, describeFrame, encodeFrame, type Frame, icmpEcho } from "../lib/frame.ts";
+import {
+  ARP_MAX_REQUESTS,
+  ARP_QUEUE_MAX,
+  ARP_RETRY_NS,
+  HOST_PROCESSING_NS,
+  type PingRun,
+  SimHost,
+} from "../sim/host.ts";
 import type { Scheduler } from "../sim/types.ts";
+import { SimBackend } from "../sim/backend.ts";
+import { Lab } from "../lib/lab.ts";
+import { PING_INTERVAL_MS, PING_WAIT_MS } from "../lib/backend.ts";
 
 /** A scheduler for tests: a binary heap ordered by time, then by the order work was scheduled. */
 class FakeScheduler implements Scheduler {
@@ -68,18 +78,47 @@ class FakeScheduler implements Scheduler {
   drain(): void {
     while (this.step());
   }
+
+  /** Moves the clock to `ns` (running what is due before). */
+  advanceTo(ns: number): void {
+    this.after(ns - this.#now, () => {});
+    while (this.#now < ns) this.step();
+  }
 }
 
 const MAC_A = "52:54:00:00:00:0a";
 const MAC_B = "52:54:00:00:00:0b";
+const MAC_C = "52:54:00:00:00:0c";
+const MS = 1_000_000;
+const S = 1_000_000_000;
+/** labwire's ping: `ping -i 0.2 -W 2.5` (lib/backend.ts PING_INTERVAL_MS, PING_WAIT_MS). */
+const LABWIRE = { intervalNs: 200 * MS, waitNs: 2500 * MS };
+
+const ARP_WHO_HAS_9 = "52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.9 tell 10.0.0.1";
+
+interface LabOptions {
+  /** One-way latency of the wire; 0 delivers during transmit. */
+  delayNs?: number;
+  /** Frames the wire loses (they are logged, but never delivered). */
+  lose?: (frame: Frame) => boolean;
+}
 
 /** Two hosts on one wire; every frame is logged with its time and checked on the way. */
-function lab() {
+function lab(options: LabOptions = {}) {
+  const { delayNs = 0, lose = () => false } = options;
   const clock = new FakeScheduler();
   const log: string[] = [];
   const raw: Uint8Array[] = [];
   const buffers = new Set<Uint8Array>();
   let delivering = false;
+  function deliver(to: SimHost, bytes: Uint8Array, off: number, len: number): void {
+    delivering = true;
+    try {
+      to.receive(bytes, off, len);
+    } finally {
+      delivering = false;
+    }
+  }
   function wire(from: () => SimHost, to: () => SimHost) {
     return (buf: Uint8Array, off: number, len: number) => {
       assert.equal(delivering, false, "a host transmitted from inside receive()");
@@ -91,13 +130,11 @@ function lab() {
         assert.equal(frame.ipv4.icmp?.checksumOk, true, "ICMP checksum");
       }
       log.push(`${clock.now()} ${from().name}: ${describeFrame(frame)}`);
-      raw.push(buf.slice(off, off + len));
-      delivering = true;
-      try {
-        to().receive(buf, off, len);
-      } finally {
-        delivering = false;
-      }
+      const bytes = buf.slice(off, off + len);
+      raw.push(bytes);
+      if (lose(frame)) return;
+      if (delayNs === 0) deliver(to(), buf, off, len);
+      else clock.after(delayNs, () => deliver(to(), bytes, 0, len));
     };
   }
   const a: SimHost = new SimHost({
@@ -117,29 +154,194 @@ function lab() {
   return { clock, log, raw, buffers, a, b };
 }
 
+/** The times of the frames logged. */
+function times(log: readonly string[]): number[] {
+  return log.map((line) => Number(line.split(" ")[0]));
+}
+
+/** What a run counted. */
+function counts(run: PingRun) {
+  return { sent: run.sent, received: run.received, errors: run.errors, lost: run.lost, done: run.done };
+}
+
+/** Whether a frame is the echo reply with sequence number `seq`. */
+function isReply(seq: number): (frame: Frame) => boolean {
+  return (frame) => frame.ipv4?.icmp?.type === 0 && frame.ipv4.icmp.seq === seq;
+}
+
 describe("SimHost", () => {
-  test("ping() resolves the MAC with ARP, then sends echoes; answers come 1 us after what they answer", () => {
+  test("ping() resolves the MAC with ARP, paces echo requests intervalNs apart, and ends at the last reply", () => {
     const { clock, log, a } = lab();
-    const run = a.ping("10.0.0.2", { count: 2 });
-    assert.deepEqual(
-      [run.sent, run.received, run.done],
-      [0, 0, false],
-      "nothing happens before the clock runs",
-    );
+    const run = a.ping("10.0.0.2", { count: 3, ...LABWIRE });
+    assert.deepEqual(counts(run), { sent: 0, received: 0, errors: 0, lost: 0, done: false }, "nothing yet");
     clock.until(run);
     assert.deepEqual(log, [
       "0 a: 52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.2 tell 10.0.0.1",
       "1000 b: 52:54:00:00:00:0b > 52:54:00:00:00:0a, ARP, Reply 10.0.0.2 is-at 52:54:00:00:00:0b",
       "2000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0b, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1",
       "3000 b: 52:54:00:00:00:0b > 52:54:00:00:00:0a, IPv4 10.0.0.2 > 10.0.0.1: ICMP echo reply, id 1, seq 1",
-      "1000000000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0b, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 2",
-      "1000001000 b: 52:54:00:00:00:0b > 52:54:00:00:00:0a, IPv4 10.0.0.2 > 10.0.0.1: ICMP echo reply, id 1, seq 2",
+      "200000000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0b, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 2",
+      "200001000 b: 52:54:00:00:00:0b > 52:54:00:00:00:0a, IPv4 10.0.0.2 > 10.0.0.1: ICMP echo reply, id 1, seq 2",
+      "400000000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0b, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 3",
+      "400001000 b: 52:54:00:00:00:0b > 52:54:00:00:00:0a, IPv4 10.0.0.2 > 10.0.0.1: ICMP echo reply, id 1, seq 3",
     ]);
-    assert.deepEqual(
-      { sent: run.sent, received: run.received, lost: run.lost, done: run.done, rttNs: run.rttNs },
-      { sent: 2, received: 2, lost: 0, done: true, rttNs: [3000, 1000] },
-    );
+    assert.equal(clock.now(), 400_001_000, "the run ends with the last reply");
+    assert.deepEqual(counts(run), { sent: 3, received: 3, errors: 0, lost: 0, done: true });
+    assert.deepEqual(run.rttNs, [3000, 1000, 1000], "the first round trip includes ARP");
+    clock.drain();
+    assert.equal(log.length, 8, "no retransmission once resolved");
+    assert.deepEqual(a.neighbours(), [{ ip: "10.0.0.2", state: "REACHABLE", mac: MAC_B, queued: 0 }]);
     assert.equal(HOST_PROCESSING_NS, 1000);
+  });
+
+  test("ping() of an address nobody has, count 1: 3 ARP requests 1 s apart, ends after waitNs, leaves nothing", () => {
+    const { clock, log, a } = lab();
+    assert.deepEqual([ARP_RETRY_NS, ARP_MAX_REQUESTS], [S, 3]);
+    const run = a.ping("10.0.0.9", LABWIRE);
+    clock.advanceTo(2400 * MS);
+    assert.deepEqual(a.neighbours(), [{ ip: "10.0.0.9", state: "INCOMPLETE", queued: 1 }]);
+    clock.until(run);
+    assert.equal(clock.now(), 2500 * MS);
+    assert.deepEqual(log, [
+      `0 a: ${ARP_WHO_HAS_9}`,
+      `1000000000 a: ${ARP_WHO_HAS_9}`,
+      `2000000000 a: ${ARP_WHO_HAS_9}`,
+    ]);
+    assert.deepEqual(counts(run), { sent: 1, received: 0, errors: 0, lost: 1, done: true });
+    assert.deepEqual(a.neighbours(), [], "the entry is flushed with its queue and its timer");
+    clock.drain();
+    assert.equal(log.length, 3, "nothing more is ever sent");
+    // the next ping starts afresh: a request at once
+    const again = a.ping("10.0.0.9", LABWIRE);
+    const start = clock.now();
+    clock.until(again);
+    assert.deepEqual(times(log.slice(3)), [start, start + S, start + 2 * S]);
+  });
+
+  test("ping() of an address nobody has, count 2 and 3: requests while INCOMPLETE are only queued; ends at 2.7, 2.9 s", () => {
+    const { clock, log, a } = lab();
+    const run = a.ping("10.0.0.9", { count: 2, ...LABWIRE });
+    clock.advanceTo(2600 * MS);
+    assert.deepEqual(a.neighbours(), [{ ip: "10.0.0.9", state: "INCOMPLETE", queued: 2 }]);
+    clock.until(run);
+    assert.equal(clock.now(), 2700 * MS, "the wait runs from the last request, at 200 ms");
+    assert.deepEqual(times(log), [0, S, 2 * S]);
+    assert.deepEqual(counts(run), { sent: 2, received: 0, errors: 0, lost: 2, done: true });
+    clock.drain();
+    assert.equal(log.length, 3);
+    assert.deepEqual(a.neighbours(), []);
+    const three = lab();
+    const run3 = three.a.ping("10.0.0.9", { count: 3, ...LABWIRE });
+    three.clock.until(run3);
+    assert.equal(three.clock.now(), 2900 * MS, "flushed before the entry would turn FAILED at 3 s");
+    assert.deepEqual(counts(run3), { sent: 3, received: 0, errors: 0, lost: 3, done: true });
+    three.clock.drain();
+    assert.deepEqual(times(three.log), [0, S, 2 * S]);
+  });
+
+  test("ping() ends when every request was answered or reported unreachable: FAILED at 3 s ends count 4", () => {
+    const { clock, log, a } = lab();
+    const run = a.ping("10.0.0.9", { count: 4, ...LABWIRE });
+    clock.until(run);
+    // the wait would end at 600 ms + 2.5 s; at 3 s the entry is FAILED and its 4 queued requests are errors
+    assert.equal(clock.now(), 3 * S);
+    assert.deepEqual(counts(run), { sent: 4, received: 0, errors: 4, lost: 4, done: true });
+    assert.deepEqual(times(log), [0, S, 2 * S]);
+    assert.deepEqual(a.neighbours(), [], "a FAILED entry is flushed too");
+    clock.drain();
+    assert.equal(log.length, 3);
+  });
+
+  test("ping() count 16 to an address nobody has: FAILED at 3 s, and the 16th request starts a new cycle", () => {
+    const { clock, log, a } = lab();
+    const run = a.ping("10.0.0.9", { count: 16, ...LABWIRE });
+    clock.advanceTo(3100 * MS);
+    // at 3 s the timer (scheduled at 2 s) ran before the 16th request (scheduled at 2.8 s): the entry
+    // went FAILED with requests 1-15, then request 16 found it FAILED and asked again at once
+    assert.deepEqual(run.errors, 15);
+    assert.deepEqual(a.neighbours(), [{ ip: "10.0.0.9", state: "INCOMPLETE", queued: 1 }]);
+    clock.until(run);
+    assert.equal(clock.now(), 5500 * MS, "2.5 s after the last request, at 3 s");
+    assert.deepEqual(times(log), [0, S, 2 * S, 3 * S, 4 * S, 5 * S]);
+    assert.ok(log.every((line) => line.endsWith(ARP_WHO_HAS_9)));
+    assert.deepEqual(counts(run), { sent: 16, received: 0, errors: 15, lost: 16, done: true });
+    clock.drain();
+    assert.equal(log.length, 6, "the second cycle is cancelled with the flush: no request at 6 s");
+    assert.deepEqual(a.neighbours(), []);
+  });
+
+  test("ping() after partial loss lingers max(2 x the longest round trip, intervalNs) after the last request", () => {
+    const { clock, a } = lab({ lose: isReply(3) });
+    const run = a.ping("10.0.0.2", { count: 3, ...LABWIRE });
+    clock.until(run);
+    assert.equal(clock.now(), 600 * MS, "round trips of 3 us: the interval wins");
+    assert.deepEqual(counts(run), { sent: 3, received: 2, errors: 0, lost: 1, done: true });
+    assert.deepEqual(a.arpTable(), [{ ip: "10.0.0.2", mac: MAC_B }], "a ping with replies keeps its entry");
+  });
+
+  test("ping() lingers twice the longest round trip seen before the last request; ping cannot time small data", () => {
+    // 150 ms each way: ARP answered at 300.001 ms; requests 1 and 2 wait for it and leave together
+    const { clock, log, a } = lab({ delayNs: 150 * MS, lose: isReply(5) });
+    const run = a.ping("10.0.0.2", { count: 5, ...LABWIRE });
+    clock.until(run);
+    assert.deepEqual(times(log.filter((l) => l.includes("echo request"))), [
+      300_002_000,
+      300_002_000,
+      400 * MS,
+      600 * MS,
+      800 * MS,
+    ]);
+    assert.deepEqual(run.rttNs, [600_003_000, 400_003_000, 300_001_000, 300_001_000]);
+    // at 800 ms, replies 1-3 are in, the longest 600.003 ms: 1200.006 ms more
+    assert.equal(clock.now(), 2_000_006_000);
+    assert.deepEqual(counts(run), { sent: 5, received: 4, errors: 0, lost: 1, done: true });
+    // without room for a timeval (size < 16), ping has no round trip: it lingers one interval
+    const small = lab({ delayNs: 150 * MS, lose: isReply(5) });
+    const untimed = small.a.ping("10.0.0.2", { count: 5, size: 8, ...LABWIRE });
+    small.clock.until(untimed);
+    assert.equal(small.clock.now(), 1000 * MS);
+    assert.deepEqual(decodeFrame(small.raw[2]!).ipv4!.icmp!.data, new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7]));
+  });
+
+  test("ping() decides the linger when the last request goes out: no reply by then means waitNs", () => {
+    const { clock, a } = lab({ delayNs: 150 * MS, lose: isReply(2) });
+    const run = a.ping("10.0.0.2", { count: 2, ...LABWIRE });
+    clock.until(run);
+    assert.equal(clock.now(), 2700 * MS, "reply 1 came at 600 ms, after the last request at 200 ms");
+    assert.deepEqual(counts(run), { sent: 2, received: 1, errors: 0, lost: 1, done: true });
+  });
+
+  test("ping() ignores replies after the end, and a ping with none flushes even a resolved entry", () => {
+    const { clock, log, a } = lab();
+    const run = a.ping("10.0.0.2", { waitNs: 2500 });
+    clock.until(run);
+    assert.equal(clock.now(), 2500);
+    assert.deepEqual(counts(run), { sent: 1, received: 0, errors: 0, lost: 1, done: true });
+    assert.deepEqual(a.neighbours(), [], "resolved at 1000 ns, flushed at the end as `ip neigh flush to`");
+    clock.drain();
+    assert.equal(log.length, 4, "ARP both ways, then the echo and its late reply");
+    assert.deepEqual([run.received, a.counters().ignored], [0, 1]);
+    // ended before the ARP reply: the entry is gone, the reply teaches nothing, the echo never leaves
+    const early = lab();
+    const arpOnly = early.a.ping("10.0.0.2", { waitNs: 500 });
+    early.clock.drain();
+    assert.deepEqual(counts(arpOnly), { sent: 1, received: 0, errors: 0, lost: 1, done: true });
+    assert.equal(early.log.length, 2, "the queued echo was dropped with the entry");
+    assert.deepEqual([early.a.neighbours(), early.a.counters().ignored], [[], 1]);
+  });
+
+  test("ping() writes a struct timeval of the send time over the first 16 bytes of 0, 1, 2, ...", () => {
+    const { clock, raw, a } = lab();
+    clock.advanceTo(3_000_123_456);
+    clock.until(a.ping("10.0.0.2", { count: 2, ...LABWIRE }));
+    const [first, second] = [raw[2]!, raw[4]!].map((bytes) => decodeFrame(bytes).ipv4!.icmp!);
+    for (const [echo, usec] of [[first!, 123n], [second!, 200_123n]] as const) {
+      assert.equal(echo.data.length, 56);
+      const view = new DataView(echo.data.buffer, echo.data.byteOffset, echo.data.byteLength);
+      assert.deepEqual([view.getBigUint64(0, true), view.getBigUint64(8, true)], [3n, usec]);
+      assert.deepEqual([...echo.data.subarray(16)], Array.from({ length: 40 }, (_, i) => 16 + i));
+    }
+    assert.deepEqual(decodeFrame(raw[3]!).ipv4!.icmp!.data, first!.data, "the reply carries it back");
   });
 
   test("ping() sends 56 bytes of data by default, and echo replies carry them back", () => {
@@ -154,63 +356,73 @@ describe("SimHost", () => {
     assert.equal(small.raw[2]!.length, 98);
   });
 
-  test("ping() to an address nobody has: one ARP request per echo, every echo lost", () => {
+  test("ping() queues at most ARP_QUEUE_MAX packets per unresolved address, dropping the oldest", () => {
+    const { clock, log, a } = lab({ delayNs: MS });
+    const run = a.ping("10.0.0.2", { count: 150, intervalNs: 1000, waitNs: 2500 * MS });
+    clock.advanceTo(MS);
+    assert.deepEqual(a.neighbours(), [{ ip: "10.0.0.2", state: "INCOMPLETE", queued: ARP_QUEUE_MAX }]);
+    assert.equal(ARP_QUEUE_MAX, 101);
+    clock.until(run);
+    const seqs = log.filter((l) => l.includes("echo request")).map((l) => Number(l.replace(/.*seq /, "")));
+    assert.deepEqual(seqs, Array.from({ length: 101 }, (_, i) => 50 + i), "sent in order once resolved");
+    assert.deepEqual(counts(run), { sent: 150, received: 101, errors: 0, lost: 49, done: true });
+  });
+
+  test("an ARP request from an unresolved address resolves it: the queue goes first, then the answer", () => {
     const { clock, log, a } = lab();
-    const run = a.ping("10.0.0.9", { count: 3 });
+    const run = a.ping("10.0.0.9", LABWIRE);
+    const who = encodeFrame(arpRequest({ srcMac: MAC_C, srcIp: "10.0.0.9", targetIp: "10.0.0.1" }));
+    clock.after(500 * MS, () => a.receive(who, 0, who.length));
     clock.until(run);
     assert.deepEqual(log, [
-      "0 a: 52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.9 tell 10.0.0.1",
-      "1000000000 a: 52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.9 tell 10.0.0.1",
-      "2000000000 a: 52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.9 tell 10.0.0.1",
+      `0 a: ${ARP_WHO_HAS_9}`,
+      "500001000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0c, IPv4 10.0.0.1 > 10.0.0.9: ICMP echo request, id 1, seq 1",
+      "500001000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0c, ARP, Reply 10.0.0.1 is-at 52:54:00:00:00:0a",
     ]);
-    assert.deepEqual([run.sent, run.received, run.lost, run.done], [3, 0, 3, true]);
-    assert.equal(clock.now(), 3_000_000_000);
+    assert.equal(clock.now(), 2500 * MS, "nobody answers the echo (MAC C is not on the wire)");
+    assert.deepEqual(a.neighbours(), [], "no reply: flushed");
   });
 
-  test("ping() retries ARP at most once a second while echoes wait", () => {
-    const { clock, log, a } = lab();
-    const run = a.ping("10.0.0.9", { count: 4, intervalNs: 400_000_000, timeoutNs: 2_000_000_000 });
+  test("an echo reply needs the asker's MAC too: a host without an entry asks first", () => {
+    const { clock, log, a, b } = lab();
+    clock.until(a.ping("10.0.0.2")); // ends at 3000 ns, with its reply
+    b.clearArpTable();
+    log.length = 0;
+    const run = a.ping("10.0.0.2");
     clock.until(run);
-    assert.deepEqual(log.map((l) => l.split(" ")[0]), ["0", "1200000000"]);
-    assert.equal(run.lost, 4);
+    assert.deepEqual(log.map((l) => l.replace(/ 52:54\S+ > \S+,/, "")), [
+      "3000 a: IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, id 2, seq 1",
+      "4000 b: ARP, Request who-has 10.0.0.1 tell 10.0.0.2",
+      "5000 a: ARP, Reply 10.0.0.1 is-at 52:54:00:00:00:0a",
+      "6000 b: IPv4 10.0.0.2 > 10.0.0.1: ICMP echo reply, id 2, seq 1",
+    ]);
+    assert.equal(run.received, 1);
   });
 
-  test("ping() outside the host's subnets loses every echo without a frame (no routing)", () => {
+  test("ping() outside the host's subnets sends nothing, counts every request as sent, and waits", () => {
     const { clock, log, a } = lab();
     const run = a.ping("192.168.1.1", { count: 2, intervalNs: 5 });
     clock.until(run);
     assert.deepEqual(log, []);
-    assert.deepEqual([run.sent, run.received, run.lost], [2, 0, 2]);
+    assert.deepEqual(counts(run), { sent: 2, received: 0, errors: 0, lost: 2, done: true });
+    assert.equal(clock.now(), 5 + 10 * S, "ping's default wait: 10 s");
     const bare = new SimHost({
       mac: "52:54:00:00:00:01",
       scheduler: clock,
       transmit: () => assert.fail("sent"),
     });
-    const none = bare.ping("10.0.0.2");
+    const none = bare.ping("10.0.0.2", { waitNs: 0 });
     clock.until(none);
     assert.equal(none.lost, 1);
   });
 
   test("ping() of the host's own address is answered inside the host", () => {
     const { clock, log, a } = lab();
-    const run = a.ping("10.0.0.1");
+    const run = a.ping("10.0.0.1", { count: 2, ...LABWIRE });
     clock.until(run);
-    assert.deepEqual([run.received, run.rttNs], [1, [1000]]);
+    assert.deepEqual([run.received, run.rttNs], [2, [1000, 1000]]);
+    assert.equal(clock.now(), 200 * MS + 1000);
     assert.deepEqual(log, []);
-  });
-
-  test("ping() counts a reply after the timeout as lost and ignores it", () => {
-    const { clock, log, a } = lab();
-    const run = a.ping("10.0.0.2", { timeoutNs: 2500 });
-    clock.drain();
-    assert.deepEqual([run.received, run.lost, run.done], [0, 1, true]);
-    assert.equal(log.length, 4, "ARP both ways, then the echo and its late reply");
-    assert.equal(a.counters().ignored, 1);
-    const early = lab();
-    const arpOnly = early.a.ping("10.0.0.2", { timeoutNs: 1500 });
-    early.clock.drain();
-    assert.equal(arpOnly.lost, 1);
-    assert.equal(early.log.length, 2, "the echo expired while waiting for ARP, so it was never sent");
   });
 
   test("ping() gives each ping its own identifier and takes one given", () => {
@@ -238,7 +450,18 @@ describe("SimHost", () => {
     assert.deepEqual(a.arpTable(), []);
   });
 
-  test("receive() answers ARP only for its own addresses", () => {
+  test("clearArpTable() forgets unresolved entries too: their requests stop, their queued echoes are errors", () => {
+    const { clock, log, a } = lab();
+    const run = a.ping("10.0.0.9", { count: 2, ...LABWIRE });
+    clock.advanceTo(500 * MS);
+    a.clearArpTable();
+    assert.deepEqual([a.neighbours(), run.errors, run.done], [[], 2, true]);
+    assert.equal(clock.now(), 500 * MS);
+    clock.drain();
+    assert.equal(log.length, 1, "no retransmission after the flush");
+  });
+
+  test("receive() answers ARP only for its own addresses; other ARP only updates entries the host has", () => {
     const { clock, log, a } = lab();
     const who = encodeFrame(arpRequest({ srcMac: MAC_B, srcIp: "10.0.0.2", targetIp: "10.0.0.77" }));
     a.receive(who, 0, who.length);
@@ -246,6 +469,10 @@ describe("SimHost", () => {
     assert.deepEqual(log, []);
     assert.deepEqual(a.arpTable(), [], "a request for someone else teaches nothing new");
     assert.equal(a.counters().ignored, 1);
+    clock.until(a.ping("10.0.0.2"));
+    const moved = encodeFrame(arpRequest({ srcMac: MAC_C, srcIp: "10.0.0.2", targetIp: "10.0.0.77" }));
+    a.receive(moved, 0, moved.length);
+    assert.deepEqual(a.arpTable(), [{ ip: "10.0.0.2", mac: MAC_C }], "RFC 826: a known sender is updated");
   });
 
   test("receive() drops tagged frames and bad checksums, and ignores frames for other MACs", () => {
@@ -279,8 +506,11 @@ describe("SimHost", () => {
     a.receive(padded, 7, good.length);
     padded.fill(0); // the host copied what it needed during receive()
     clock.drain();
+    // a has no entry for 10.0.0.2 (an IP packet teaches no MAC, as in Linux): it asks before answering
     assert.deepEqual(log, [
-      "1000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0b, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, id 5, seq 1",
+      "1000 a: 52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.2 tell 10.0.0.1",
+      "2000 b: 52:54:00:00:00:0b > 52:54:00:00:00:0a, ARP, Reply 10.0.0.2 is-at 52:54:00:00:00:0b",
+      "3000 a: 52:54:00:00:00:0a > 52:54:00:00:00:0b, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, id 5, seq 1",
     ]);
   });
 
@@ -292,7 +522,7 @@ describe("SimHost", () => {
       return { log, raw };
     });
     assert.deepEqual(runs[0], runs[1]);
-    assert.equal(runs[0]!.log.length, 2 + 6 + 4 + 1);
+    assert.equal(runs[0]!.log.length, 2 + 6 + 4 + 3);
   });
 
   test("a host transmits from one buffer it reuses", () => {
@@ -338,9 +568,13 @@ describe("SimHost", () => {
       name: "RangeError",
       message: "Cannot ping as 'size' must be an integer 0-1472: current value is 1473",
     });
-    assert.throws(() => a.ping("10.0.0.2", { timeoutNs: 0 }), {
+    assert.throws(() => a.ping("10.0.0.2", { intervalNs: 0.5 }), {
       name: "RangeError",
-      message: "Cannot ping as 'timeoutNs' must be an integer 1-9007199254740991: current value is 0",
+      message: "Cannot ping as 'intervalNs' must be an integer 0-9007199254740991: current value is 0.5",
+    });
+    assert.throws(() => a.ping("10.0.0.2", { waitNs: -1 }), {
+      name: "RangeError",
+      message: "Cannot ping as 'waitNs' must be an integer 0-9007199254740991: current value is -1",
     });
     const clock = new FakeScheduler();
     assert.throws(() => new SimHost({ mac: "01:00:5e:00:00:01", scheduler: clock, transmit: () => {} }), {
@@ -352,5 +586,27 @@ describe("SimHost", () => {
     });
     const named = new SimHost({ mac: "52-54-00-00-00-AA", scheduler: clock, transmit: () => {} });
     assert.deepEqual([named.mac, named.name], ["52:54:00:00:00:aa", "52:54:00:00:00:aa"]);
+  });
+});
+
+describe("SimBackend", () => {
+  test("ping() paces as labwire's ping: PING_INTERVAL_MS apart, PING_WAIT_MS after the last unanswered", async () => {
+    const backend = new SimBackend();
+    const lab = new Lab({ backend, macSeed: 1 });
+    lab.configureNetworks("minimega", ["LAN"]);
+    await lab.launchVms("minimega", "kvm", "a,b");
+    await lab.addVmAddress("minimega", "a", "0", "10.0.0.1/24");
+    await lab.addVmAddress("minimega", "b", "0", "10.0.0.2/24");
+    const clock = backend.network.clock;
+    const started = clock.now();
+    assert.deepEqual(await lab.ping("minimega", "a:0", "10.0.0.9", 2), { sent: 2, received: 0 });
+    assert.equal(clock.now() - started, PING_INTERVAL_MS * MS + PING_WAIT_MS * MS);
+    const next = clock.now();
+    assert.deepEqual(await lab.ping("minimega", "a:0", "10.0.0.2", 3), { sent: 3, received: 3 });
+    assert.equal(
+      clock.now() - next,
+      2 * PING_INTERVAL_MS * MS + HOST_PROCESSING_NS,
+      "ends at the last reply",
+    );
   });
 });
