@@ -284,7 +284,9 @@ export class OvsBackend implements Backend {
   async dhcp(bridge: string, port: string): Promise<string> {
     const device = await this.#device(port);
     if (device?.kind === "kvm") {
-      throw new Error(`Cannot get an address by DHCP for KVM VM NIC ${port}: run the DHCP client in the guest`);
+      throw new Error(
+        `Cannot get an address by DHCP for KVM VM NIC ${port}: run the DHCP client in the guest`,
+      );
     }
     const lease = device === undefined
       ? await dhcpLease(port, { exec: this.#exec })

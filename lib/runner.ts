@@ -12,7 +12,7 @@ import type { Flags } from "./cli/response.ts";
 import { createRegistry } from "./commands/registry.ts";
 import type { Session } from "./commands/session.ts";
 import type { Backend } from "./backend.ts";
-import { type Cmd, createExec, which } from "./exec.ts";
+import { type Cmd, createExec, ExecError, which } from "./exec.ts";
 import { OvsBackend } from "./ovs_backend.ts";
 import { Lab, type LabOptions, type LabState } from "./lab.ts";
 import { discoverNicDrivers, NIC_DRIVERS } from "./nic_drivers.ts";
@@ -96,6 +96,17 @@ export class LabRunner {
           });
         }
         session.lab.drivers = drivers;
+      },
+      async shell(argv) {
+        try {
+          const r = await exec(argv[0]!).args(...argv.slice(1)).timeout(Infinity).noThrow().run();
+          return { code: r.code, stdout: r.stdout, stderr: r.stderr, notFound: false };
+        } catch (error) {
+          if (error instanceof ExecError && error.notFound) {
+            return { code: 127, stdout: "", stderr: "", notFound: true };
+          }
+          throw error;
+        }
       },
     };
     this.session = session;

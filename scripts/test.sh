@@ -44,6 +44,28 @@ if [[ -f ../shared/conformance/run ]]; then
   conf_fail=$(sed -n 's/.*, \([0-9]*\) failed$/\1/p' <<<"$conf_line")
   echo "== minimega conformance, all files (information only):" \
     "$(LABWIRE_CLI="deno run -A cli.ts" bash ../shared/conformance/run 2>&1 | grep -E '^(PASS|FAIL) ' | tr '\n' ' ')"
+  # the same files on real Open vSwitch, in a private sandbox (required in CI, like the *_real tests)
+  if [[ $(id -u) == 0 ]] && command -v ovs-vswitchd >/dev/null 2>&1; then
+    echo "== minimega conformance on --backend ovs (a private Open vSwitch)"
+    sandbox=$(mktemp -d)
+    if exports=$(bash scripts/ovs-sandbox.sh start "$sandbox/ovs"); then
+      (eval "$exports" && LABWIRE_CLI="deno run -A cli.ts" bash ../shared/conformance/run --backend ovs "$required") \
+        2>&1 | tee "$log/conf-ovs" || status=1
+      bash scripts/ovs-sandbox.sh stop "$sandbox/ovs" || status=1
+      conf_line=$(tail -n 1 "$log/conf-ovs")
+      conf_pass=$((conf_pass + $(sed -n 's/^\([0-9]*\) passed.*/\1/p' <<<"$conf_line")))
+      conf_fail=$((conf_fail + $(sed -n 's/.*, \([0-9]*\) failed$/\1/p' <<<"$conf_line")))
+    else
+      echo "could not start an Open vSwitch sandbox"
+      status=1
+    fi
+    rm -rf "$sandbox"
+  elif [[ -n ${CI:-} || ${LABWIRE_REQUIRE_REAL:-} == 1 ]]; then
+    echo "== minimega conformance on --backend ovs: required, but this is not root with Open vSwitch"
+    status=1
+  else
+    echo "== minimega conformance on --backend ovs: skipped (needs root and Open vSwitch)"
+  fi
 else
   echo "== minimega conformance: skipped (../shared/conformance/run is not beside the project)"
 fi

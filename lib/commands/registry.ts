@@ -14,6 +14,7 @@ import { clearHandlers } from "./clear.ts";
 import { namespaceHandlers } from "./namespace.ts";
 import { pingHandlers } from "./ping.ts";
 import type { Session } from "./session.ts";
+import { shellHandlers } from "./shell.ts";
 import { tapHandlers } from "./tap.ts";
 import { vlansHandlers } from "./vlans.ts";
 import { vmHandlers } from "./vm.ts";
@@ -39,6 +40,7 @@ export function createRegistry(): Registry<Session> {
     bridgeHandlers(),
     captureHandlers(),
     pingHandlers(),
+    shellHandlers(),
     clearHandlers(),
   ];
   for (const family of families) {

@@ -16,4 +16,21 @@ export interface Session {
    * built-in list stays when QEMU is not installed. Called before parsing netspecs.
    */
   refreshDrivers(): Promise<void>;
+  /**
+   * Runs a program on the host and waits for it to end (`shell`): its output, its exit status, and
+   * whether it was not found at all. Missing where a session runs nothing on the host.
+   */
+  shell?(argv: readonly string[]): Promise<ShellResult>;
+}
+
+/** What {@linkcode Session.shell} ran. */
+export interface ShellResult {
+  /** The exit status. */
+  readonly code: number;
+  /** Standard output. */
+  readonly stdout: string;
+  /** Standard error. */
+  readonly stderr: string;
+  /** The program was not found (nothing ran). */
+  readonly notFound: boolean;
 }
