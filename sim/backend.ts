@@ -75,9 +75,17 @@ export class SimBackend implements Backend {
     this.#warn = options.onWarning ?? (() => {});
   }
 
-  /** Creates a bridge unless it exists. */
+  /**
+   * Creates a bridge unless it exists, with its local port as Open vSwitch makes one: a port named after
+   * the bridge, an untagged trunk, whose device is down. Floods of every VLAN reach it, so a select-all
+   * mirror (a bridge capture) sees them go out there, even a frame that came over a patch link and goes
+   * nowhere else on the bridge.
+   */
   addBridge(bridge: string): Promise<void> {
-    if (!this.network.hasBridge(bridge)) this.network.addBridge(bridge);
+    if (!this.network.hasBridge(bridge)) {
+      this.network.addBridge(bridge).addPort(bridge, { kind: "trunk" });
+      this.network.bridge(bridge).attach(bridge, DEVICE);
+    }
     return Promise.resolve();
   }
 
