@@ -34,6 +34,7 @@ export * from "./lib/bpf.ts";
 export * from "./lib/frame.ts";
 export * from "./lib/pcap.ts";
 export * from "./lib/pcap_file.ts";
+export * from "./lib/observe.ts";
 export * from "./sim/host.ts";
 export * from "./sim/clock.ts";
 export * from "./sim/bridge.ts";

@@ -74,6 +74,8 @@ export interface RunOptions {
   timeoutMs: number;
   /** Variables added to (or overriding) this process's environment. @default {{}} */
   env?: Record<string, string>;
+  /** The working folder. @default {this process's} */
+  cwd?: string;
   /** Text written to the program's standard input; without it, standard input is empty. */
   stdin?: string;
   /** Stops the program when aborted; the run then resolves with `aborted: true`. */
@@ -284,6 +286,7 @@ function runNode(argv: readonly string[], options: RunOptions): Promise<RunResul
     killSignal = "SIGTERM",
     maxStdoutBytes = MAX_STDOUT_BYTES,
     onStderr,
+    cwd,
   } = options;
   const program = argv[0];
   if (program === undefined || program === "") {
@@ -298,6 +301,7 @@ function runNode(argv: readonly string[], options: RunOptions): Promise<RunResul
       child = spawn(program, argv.slice(1), {
         stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
         env: { ...process.env, ...env },
+        ...(cwd === undefined ? {} : { cwd }),
       });
     } catch (error) {
       reject(spawnError(argv, error));

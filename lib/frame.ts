@@ -1220,12 +1220,12 @@ export function icmpEcho(options: IcmpEchoOptions): Frame {
 // ---------------------------------------------------------------------------------------------------
 // Describing frames
 
-function describeIpv4(ip: Ipv4): string {
+function describeIpv4(ip: Ipv4, ids: boolean): string {
   let s = `IPv4 ${ip.src} > ${ip.dst}: `;
   const { icmp } = ip;
   if (icmp !== undefined) {
     if (icmp.type === ICMP_ECHO_REQUEST || icmp.type === ICMP_ECHO_REPLY) {
-      s += `ICMP ${icmpTypeName(icmp.type)}, id ${icmp.id}, seq ${icmp.seq}`;
+      s += `ICMP ${icmpTypeName(icmp.type)}, ${ids ? `id ${icmp.id}, ` : ""}seq ${icmp.seq}`;
     } else {
       s += `ICMP ${icmpTypeName(icmp.type) ?? `type ${icmp.type}`}, code ${icmp.code}`;
     }
@@ -1241,6 +1241,15 @@ function describeIpv4(ip: Ipv4): string {
   return s;
 }
 
+/** Options for {@linkcode describeFrame}. */
+export interface DescribeFrameOptions {
+  /**
+   * Show ICMP echo identifiers. They differ from run to run of a real `ping` (its process ID), so
+   * comparisons of what two backends saw leave them out. @default {true}
+   */
+  ids?: boolean;
+}
+
 /**
  * One line about a frame, in the spirit of `tcpdump -e -nn`, for debugging and for tests of the
  * simulator: `src > dst`, each tag (`vlan 100`; `vlan 10 (802.1ad)` for an 802.1ad tag), then the
@@ -1254,6 +1263,7 @@ function describeIpv4(ip: Ipv4): string {
  * A wrong checksum adds `, bad IPv4 checksum` or `, bad ICMP checksum`.
  *
  * @param frame The frame, decoded or built.
+ * @param options Whether ICMP echo identifiers are shown.
  * @returns The line.
  * @example Usage
  * ```ts
@@ -1263,7 +1273,7 @@ function describeIpv4(ip: Ipv4): string {
  * assert.equal(describeFrame(frame), "52:54:00:00:00:01 > ff:ff:ff:ff:ff:ff, vlan 10 (802.1ad), vlan 100, ARP, Request who-has 10.0.0.2 tell 10.0.0.1");
  * ```
  */
-export function describeFrame(frame: Frame): string {
+export function describeFrame(frame: Frame, options: DescribeFrameOptions = {}): string {
   let s = `${frame.src} > ${frame.dst}, `;
   for (let i = 0; i < frame.vlans.length; i++) {
     s += frame.tpids[i] === ETHERTYPE_8021AD
@@ -1276,7 +1286,7 @@ export function describeFrame(frame: Frame): string {
     if (arp.op === ARP_REPLY) return s + `ARP, Reply ${arp.senderIp} is-at ${arp.senderMac}`;
     return s + `ARP, opcode ${arp.op}, ${arp.senderIp} > ${arp.targetIp}`;
   }
-  if (ipv4 !== undefined) return s + describeIpv4(ipv4);
+  if (ipv4 !== undefined) return s + describeIpv4(ipv4, options.ids ?? true);
   const length = frame.payload?.length ?? 0;
   const name = etherTypeName(frame.etherType);
   return s +

@@ -1,0 +1,17 @@
+# A VM's traffic mirrored to another VM (an access port: copies untagged) and to a host tap on VLAN 0
+# (an untagged trunk port: copies keep their tags); the mirror destinations capture what they get
+vm config net LAN
+vm launch container web,client,ids
+vm net ip web 0 10.82.0.1/24
+vm net ip client 0 10.82.0.2/24
+vm net ip ids 0 10.82.0.3/24
+tap create 0 name lwscn1
+tap mirror web 0 ids 0
+tap mirror mega_tap0 lwscn1
+capture pcap vm ids 0 ids.pcap
+capture pcap vm client 0 client.pcap
+capture pcap bridge mega_bridge bridge.pcap
+ping client:0 10.82.0.1 3
+# a mirror destination is reserved for mirroring: it answers nobody
+ping client:0 10.82.0.3 1
+clear capture
