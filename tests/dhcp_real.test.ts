@@ -17,7 +17,7 @@ import path from "node:path";
 import process from "node:process";
 import { createExec, type RunResult } from "../lib/exec.ts";
 import { DhcpError, dhcpLease } from "../lib/dhcp.ts";
-import { missingFor, skipUnless } from "./_fixtures/real.ts";
+import { isAlive, missingFor, skipUnless } from "./_fixtures/real.ts";
 
 const PROGRAMS = ["ip", "dhclient", "dnsmasq"];
 const skip = skipUnless("dhcp_real.test.ts", PROGRAMS);
@@ -32,15 +32,6 @@ const SILENT = `lwd${id}e`; // in NONE, up; peer lwd<id>f in NONE, up, no server
 const DOWN = `lwd${id}g`; // in NONE, down; peer lwd<id>h in NONE
 /** Each test gets at most this long (Bun's default is 5 s). */
 const SLOW = { timeout: 30_000 };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** PIDs of the processes whose command line mentions `text` (a folder only this file uses). */
 function processesMentioning(text: string): number[] {
@@ -154,7 +145,7 @@ describe("dhcpLease() on the real kernel, against dnsmasq", { skip, timeout: 120
       if (r instanceof Error) errors.push(r);
       else if (r.aborted !== true) errors.push(new Error(`dnsmasq ended by itself (${r.code}): ${r.stderr}`));
     }
-    if (dnsmasqPid !== 0 && alive(dnsmasqPid)) errors.push(new Error(`dnsmasq ${dnsmasqPid} still runs`));
+    if (dnsmasqPid !== 0 && isAlive(dnsmasqPid)) errors.push(new Error(`dnsmasq ${dnsmasqPid} still runs`));
     await step(() => exec("ip").args("link", "delete", HOST_END).noThrow().run());
     for (const ns of [SRV, CLI, NONE]) {
       await step(() => exec("ip").args("netns", "delete", ns).noThrow().run());
@@ -192,7 +183,7 @@ describe("dhcpLease() on the real kernel, against dnsmasq", { skip, timeout: 120
       assert.match(fs.readFileSync(dnsmasqLeases, "utf8"), new RegExp(` ${lease.address.split("/")[0]} `));
 
       const pid = readPid(path.join(dir, `dhclient.${HOST_END}.pid`));
-      assert.equal(alive(pid), false, `dhclient ${pid} still runs`);
+      assert.equal(isAlive(pid), false, `dhclient ${pid} still runs`);
       assert.deepEqual(processesMentioning(dir), []);
       assert.equal(
         await exec("ip").args("-4", "-o", "addr", "show", "dev", HOST_END).text(),
@@ -211,7 +202,7 @@ describe("dhcpLease() on the real kernel, against dnsmasq", { skip, timeout: 120
     assert.equal(lease.router, "10.80.0.1");
     assert.equal(lease.server, "10.80.0.1");
     const pid = readPid(path.join(dir, `dhclient.${CLI_END}:${CLI}.pid`));
-    assert.equal(alive(pid), false, `dhclient ${pid} still runs`);
+    assert.equal(isAlive(pid), false, `dhclient ${pid} still runs`);
     assert.deepEqual(processesMentioning(dir), []);
     assert.equal(await exec("ip").args("-n", CLI, "-4", "-o", "addr", "show", "dev", CLI_END).text(), "");
   });
@@ -235,7 +226,7 @@ describe("dhcpLease() on the real kernel, against dnsmasq", { skip, timeout: 120
       assert.match(error.stderr, /DHCPDISCOVER on lwd\d+e to 255\.255\.255\.255 port 67/);
       assert.ok(elapsed >= 3000 && elapsed < 5000, `${elapsed} ms`);
       const pid = readPid(path.join(dir, `dhclient.${SILENT}:${NONE}.pid`));
-      assert.equal(alive(pid), false, `dhclient ${pid} still runs`);
+      assert.equal(isAlive(pid), false, `dhclient ${pid} still runs`);
       assert.deepEqual(processesMentioning(dir), []);
     },
   );
@@ -246,7 +237,7 @@ describe("dhcpLease() on the real kernel, against dnsmasq", { skip, timeout: 120
       name: "DhcpError",
       message: `Cannot get an address by DHCP for ${DOWN}: the interface is down`,
     });
-    assert.equal(alive(readPid(path.join(dir, `dhclient.${DOWN}:${NONE}.pid`))), false);
+    assert.equal(isAlive(readPid(path.join(dir, `dhclient.${DOWN}:${NONE}.pid`))), false);
     assert.deepEqual(processesMentioning(dir), []);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The lab model on real Open vSwitch (issue 4, in progress): container VMs in network namespaces on a
+ * The lab model on real Open vSwitch: container VMs in network namespaces on a
  * private OVS (scripts/ovs-sandbox.sh), VLAN isolation, a host tap, a mirror and a tcpdump capture.
  * Needs root and Open vSwitch: skipped with a reason otherwise, failed instead when CI or
  * LABWIRE_REQUIRE_REAL=1 is set. Traffic stays between the namespaces and taps the test makes.
@@ -10,31 +10,23 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { createExec, nodeRunner, which } from "../lib/exec.ts";
+import { createExec, nodeRunner } from "../lib/exec.ts";
 import { Lab } from "../lib/lab.ts";
 import { OvsBackend } from "../lib/ovs_backend.ts";
+import { type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
-const root = path.join(import.meta.dirname!, "..");
-const required = (process.env.CI ?? "") !== "" || process.env.LABWIRE_REQUIRE_REAL === "1";
-const missing = process.getuid?.() !== 0
-  ? "not root"
-  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "tcpdump"].find((p) =>
-    which(p) === undefined
-  );
-const skip = missing !== undefined && !required ? `needs ${missing}` : false;
+const PROGRAMS = ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "tcpdump", "ethtool"];
+const skip = skipUnless("ovs_backend_real.test.ts", PROGRAMS);
 
 describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-ovs-"));
-  const env: Record<string, string> = {};
+  let sandbox: Sandbox | undefined;
+  let env: Record<string, string> = {};
   let lab: Lab;
 
   before(async () => {
-    assert.equal(missing, undefined, `required but missing: ${missing}`);
-    const r = await nodeRunner.run(["bash", path.join(root, "scripts/ovs-sandbox.sh"), "start", dir], {
-      timeoutMs: 60_000,
-    });
-    assert.equal(r.code, 0, r.stderr);
-    for (const m of r.stdout.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!;
+    sandbox = await startSandbox(PROGRAMS);
+    env = sandbox.env;
     lab = new Lab({
       backend: new OvsBackend({ env, namespacePrefix: `lwt${process.pid}-` }),
       macSeed: "ovs",
@@ -46,9 +38,7 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
       await lab?.clearAll();
       await lab?.close();
     } finally {
-      await nodeRunner.run(["bash", path.join(root, "scripts/ovs-sandbox.sh"), "stop", dir], {
-        timeoutMs: 60_000,
-      });
+      await sandbox?.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -15,6 +15,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { createExec, which } from "../lib/exec.ts";
 import { Ovs, OvsError } from "../lib/ovs.ts";
+import { isAlive } from "./_fixtures/real.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SCRIPT = path.join(ROOT, "scripts", "ovs-sandbox.sh");
@@ -42,15 +43,6 @@ const BR = `${prefix}br`;
 const BR2 = `${prefix}bx`;
 /** For Bun, whose default is 5 s a test: vswitchd takes about 2 s to exit. */
 const SLOW = { timeout: 30_000 };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
   let tmp = "";
@@ -90,7 +82,7 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
         await ovs?.deleteBridge(BR2).catch(() => {});
         await sandbox("stop").catch(() => {});
       }
-      for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+      for (const pid of pids) if (isAlive(pid)) process.kill(pid, "SIGKILL");
     } finally {
       if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
     }
@@ -99,7 +91,7 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
   test("ovs-sandbox.sh prints the four exports and started both daemons", () => {
     assert.deepEqual(env, { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir, OVS_SYSCONFDIR: dir });
     assert.equal(pids.length, 2);
-    assert.ok(pids.every((pid) => pid > 0 && alive(pid)), `daemons ${pids} should run`);
+    assert.ok(pids.every((pid) => pid > 0 && isAlive(pid)), `daemons ${pids} should run`);
   });
 
   test("ovs-sandbox.sh start on a running sandbox says so and exits 0", async () => {
@@ -249,7 +241,7 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
   test("ovs-sandbox.sh stop ends both daemons by PID and leaves no device behind", SLOW, async () => {
     await sandbox("stop");
     stopped = true;
-    assert.deepEqual(pids.filter(alive), []);
+    assert.deepEqual(pids.filter(isAlive), []);
     assert.deepEqual(readdirSync("/sys/class/net").filter((n) => n.startsWith(prefix)), []);
     assert.ok(!existsSync(path.join(dir, "db.sock")));
     const again = await exec("bash").args(SCRIPT, "stop", dir).timeout(30_000).run();

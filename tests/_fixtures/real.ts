@@ -51,6 +51,16 @@ export function skipUnless(file: string, programs: readonly string[]): string | 
   return reason;
 }
 
+/** Whether a process with this PID exists (signal 0). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A running private Open vSwitch. */
 export interface Sandbox {
   /** Its folder (database, sockets, logs, PID files). */
