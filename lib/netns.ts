@@ -274,7 +274,7 @@ export class Netns {
       await batch.run();
     } catch (error) {
       const real = (error as { failures?: { message: string }[] }).failures?.filter((f) =>
-        !/Cannot find device|No such file or directory|does not exist/.test(f.message)
+        !/Cannot find device|No such device|No such file or directory|does not exist/.test(f.message)
       );
       if (real === undefined || real.length > 0) throw error;
     }

@@ -111,6 +111,12 @@ describe("Netns", () => {
   test("unplug() takes a device or namespace that is gone already in its stride, not other failures", async () => {
     const gone = fakeIp(() => ({ code: 1, stderr: 'Cannot find device "t0"\nCommand failed -:1\n' }));
     await gone.netns.unplug(["t0"], ["lw-a"]);
+    // the link group is empty when the pair went with its namespace already
+    const empty = fakeIp(() => ({
+      code: 1,
+      stderr: "RTNETLINK answers: No such device\nCommand failed -:2\n",
+    }));
+    await empty.netns.unplug(["t0"]);
     const denied = fakeIp(() => ({
       code: 1,
       stderr: 'Cannot remove namespace file "/run/netns/lw-a": Permission denied\nCommand failed -:3\n',
