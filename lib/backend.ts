@@ -164,6 +164,13 @@ export interface Backend {
   nameInUse?(name: string): boolean;
   /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */
   readonly persistent?: boolean;
+  /**
+   * Whether the VMs it runs itself ({@linkcode Backend.launchVm}) outlive this process: Open vSwitch's
+   * with a state file (QEMU detached). `Lab.close()` then leaves them running, RUNNING or PAUSED
+   * in the saved lab, for a later process to drive; otherwise it kills them and marks them QUIT.
+   * @default {false}
+   */
+  readonly keepsVms?: boolean;
 }
 
 /**

@@ -4,16 +4,23 @@
  * file to poll. Taps are made beforehand (`ip tuntap`); putting them on a bridge is the caller's job.
  * TCG when /dev/kvm cannot be opened ({@linkcode Kvm.kvmAvailable}).
  *
- * Every process starts through `exec` (lib/exec.ts). QEMU runs as a background {@linkcode Cmd} with no
- * timeout and an abort signal; its PID comes from QEMU's own `-pidfile`, since a `Cmd` does not expose it.
- * Per-VM files live in `<runDir>/<name>/`: `qmp.sock`, `serial.log`, `qemu.pid`.
+ * Every process starts through `exec` (lib/exec.ts). Per-VM files live in `<runDir>/<name>/`: `qmp.sock`,
+ * `serial.log`, `qemu.pid`. QEMU runs in one of two ways:
+ * - as a child (the default): a background {@linkcode Cmd} with no timeout and an abort signal, ending
+ *   with this process at the latest; its PID comes from QEMU's own `-pidfile`;
+ * - detached (`detach: true`): QEMU `-daemonize`s, so the VM outlives this process (a lab kept in a state
+ *   file). A later process with the same `runDir` finds the VM by name ({@linkcode Kvm.attach}): its PID
+ *   file, a PID whose command line is that VM's QEMU (`-name <name> -pidfile <file>`), and QMP answering.
+ *   A detached VM has exited when its PID no longer is its QEMU; it is killed by that PID, never by name.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
@@ -27,11 +34,21 @@ export interface KvmOptions {
   qemu?: string;
   /** The folder of the per-VM folders (QMP socket, serial log, PID file); made when missing. */
   runDir: string;
-  /** How long {@linkcode Kvm.launch} waits for QMP to answer, in milliseconds. @default {30000} */
+  /** How long {@linkcode Kvm.launch} waits for QEMU to set up and QMP to answer, in milliseconds. @default {30000} */
   launchTimeoutMs?: number;
+  /**
+   * Launch QEMU detached (`-daemonize`): its VMs outlive this process, and a later {@linkcode Kvm} on the
+   * same `runDir` attaches to them by name. Without it, QEMU is this process's child. @default {false}
+   */
+  detach?: boolean;
+  /**
+   * Where the proc filesystem is, read to tell whether a PID is still a VM's QEMU (`<procDir>/<pid>/cmdline`).
+   * Tests point it at a folder of their own. @default {"/proc"}
+   */
+  procDir?: string;
 }
 
-/** A VM this {@linkcode Kvm} launched. */
+/** A VM this {@linkcode Kvm} launched or attached to. */
 export interface KvmVm {
   /** Its name. */
   readonly name: string;
@@ -43,14 +60,24 @@ export interface KvmVm {
   readonly qmp: string;
   /** The serial console's file. */
   readonly serial: string;
+  /** QEMU's PID file. */
+  readonly pidfile: string;
+  /** Whether QEMU was launched detached (or found by {@linkcode Kvm.attach}) rather than as this process's child. */
+  readonly detached: boolean;
 }
 
-interface Running extends KvmVm {
+/** A QEMU that is this process's child. */
+interface Child {
   readonly abort: AbortController;
   /** Settles when QEMU exits: its result, or the error that kept it from starting. */
   readonly done: Promise<RunResult | ExecError>;
   /** Set once QEMU has exited. */
   exited: RunResult | ExecError | undefined;
+}
+
+interface Running extends KvmVm {
+  /** Set for a child QEMU; a detached one is followed by its PID. */
+  readonly child: Child | undefined;
 }
 
 /** Milliseconds between two looks at a socket or file being waited for. */
@@ -61,8 +88,80 @@ const MAX_SOCKET_PATH = 107;
 const QMP_TIMEOUT_MS = 10_000;
 /** How long {@linkcode Kvm.kill} waits for QEMU to quit before SIGKILL, in milliseconds. */
 const QUIT_GRACE_MS = 5_000;
+/** How long {@linkcode Kvm.kill} waits for a detached QEMU to be gone after SIGKILL, in milliseconds. */
+const KILL_WAIT_MS = 5_000;
+/** The files of a VM's folder. */
+const QMP_FILE = "qmp.sock";
+const SERIAL_FILE = "serial.log";
+const PID_FILE = "qemu.pid";
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A KVM VM that could not be launched, started, stopped, killed or attached to. The message is
+ * `Cannot <action> KVM VM <vm>: <reason>`.
+ */
+export class KvmError extends Error {
+  /** `"KvmError"`. */
+  override name = "KvmError";
+  /** What could not be done: `launch`, `start`, `stop`, `kill`, `attach to`, ... */
+  readonly action: string;
+  /** The VM, as the message names it. */
+  readonly vm: string;
+  /** Why, e.g. `its QEMU (PID 1234) is not running`. */
+  readonly reason: string;
+
+  /** Makes the error. */
+  constructor(init: { action: string; vm: string; reason: string; cause?: unknown }) {
+    super(
+      `Cannot ${init.action} KVM VM ${init.vm}: ${init.reason}`,
+      init.cause === undefined ? {} : { cause: init.cause },
+    );
+    this.action = init.action;
+    this.vm = init.vm;
+    this.reason = init.reason;
+  }
+
+  /** The same error naming the VM as `vm` (a caller's name for it); the original becomes its cause. */
+  withVm(vm: string): KvmError {
+    return new KvmError({ action: this.action, vm, reason: this.reason, cause: this });
+  }
+}
+
+/** Options for {@linkcode kvmRunDir}. */
+export interface KvmRunDirOptions {
+  /** The folder the run folder goes in. @default {os.tmpdir()} */
+  tmpDir?: string;
+}
+
+/**
+ * The run folder of the KVM VMs of a lab kept in a state file: `<tmpDir>/labwire-<hash>`, where `<hash>`
+ * is the first 12 hex digits of the SHA-256 of the state file's absolute path (its folder's symbolic
+ * links resolved). Every process using that state file finds the same folder, and it is short enough
+ * for QMP socket paths (107 bytes).
+ *
+ * @param statePath The state file, absolute or relative to the working folder.
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kvmRunDir } from "labwire";
+ * const dir = kvmRunDir("/srv/labs/lab.json", { tmpDir: "/tmp" });
+ * assert.match(dir, /^\/tmp\/labwire-[0-9a-f]{12}$/);
+ * assert.equal(kvmRunDir("/srv/labs/../labs/lab.json", { tmpDir: "/tmp" }), dir);
+ * ```
+ */
+export function kvmRunDir(statePath: string, options: KvmRunDirOptions = {}): string {
+  const { tmpDir = os.tmpdir() } = options;
+  const absolute = path.resolve(statePath);
+  let folder = path.dirname(absolute);
+  try {
+    folder = fs.realpathSync(folder);
+  } catch {
+    // not made yet: the path as written
+  }
+  const hash = createHash("sha256").update(path.join(folder, path.basename(absolute))).digest("hex");
+  return path.join(tmpDir, `labwire-${hash.slice(0, 12)}`);
+}
 
 /** A QMP exchange that failed: QEMU's `error` reply, or no answer. */
 export class QmpError extends Error {
@@ -192,6 +291,8 @@ export class Kvm {
   #qemu: string;
   #runDir: string;
   #launchTimeoutMs: number;
+  #detach: boolean;
+  #proc: string;
   #vms = new Map<string, Running>();
 
   /** Makes a manager whose VMs keep their files under `options.runDir`. */
@@ -203,6 +304,18 @@ export class Kvm {
     this.#qemu = options.qemu ?? "qemu-system-x86_64";
     this.#runDir = path.resolve(options.runDir);
     this.#launchTimeoutMs = options.launchTimeoutMs ?? 30_000;
+    this.#detach = options.detach ?? false;
+    this.#proc = options.procDir ?? "/proc";
+  }
+
+  /** The folder of the per-VM folders. */
+  get runDir(): string {
+    return this.#runDir;
+  }
+
+  /** Whether QEMU is launched detached, outliving this process. */
+  get detached(): boolean {
+    return this.#detach;
   }
 
   /** Whether /dev/kvm exists and this process can open it (read and write); TCG otherwise. */
@@ -236,55 +349,74 @@ export class Kvm {
     await this.#exec("ip").args("tuntap", "del", "dev", name, "mode", "tap").run();
   }
 
-  /** The VMs running (launched and not yet exited or killed). */
+  /** The VMs running that this manager launched or attached to (not yet exited or killed). */
   list(): KvmVm[] {
-    return [...this.#vms.values()].filter((vm) => vm.exited === undefined).map(publicVm);
+    return [...this.#vms.values()].filter((vm) => this.#gone(vm) === undefined).map(publicVm);
   }
 
-  /** A launched VM, or `undefined`. */
+  /** A VM this manager launched or attached to, or `undefined`. */
   get(name: string): KvmVm | undefined {
     const vm = this.#vms.get(name);
     return vm === undefined ? undefined : publicVm(vm);
   }
 
   /**
-   * Starts QEMU in the background, paused, with `vm`'s command line ({@linkcode qemuArgs}) plus its QMP
-   * socket, serial file and PID file in `<runDir>/<name>/` (`vm.qmp` and `vm.serial` are replaced), and
-   * returns once QMP answers. The NICs' taps must exist.
+   * Starts QEMU, paused, with `vm`'s command line ({@linkcode qemuArgs}) plus its QMP socket, serial file
+   * and PID file in `<runDir>/<name>/` (`vm.qmp`, `vm.serial`, `vm.pidfile` and `vm.daemonize` are
+   * replaced), and returns once QMP answers. The NICs' taps must exist. Detached, QEMU `-daemonize`s and
+   * the VM outlives this process.
    *
-   * @throws {Error} `Cannot launch KVM VM <name>: ...` when QEMU is not installed, exits, or QMP does not
-   * answer in time (QEMU is then stopped).
+   * @throws {KvmError} `Cannot launch KVM VM <name>: ...` when QEMU is not installed, exits, or QMP does
+   * not answer in time (QEMU is then stopped); when the VM runs already, or, detached, when a QEMU of
+   * that name launched earlier (by another process) still runs in `runDir`: it is not reused, since
+   * its command line may not be this one.
    */
   async launch(vm: QemuLaunch): Promise<KvmVm> {
     const { name } = vm;
-    const fail = (why: string, cause?: unknown) =>
-      new Error(`Cannot launch KVM VM ${name}: ${why}`, cause === undefined ? {} : { cause });
+    const fail = (reason: string, cause?: unknown) =>
+      new KvmError({ action: "launch", vm: name, reason, ...(cause === undefined ? {} : { cause }) });
     if (typeof name !== "string" || name === "" || name.includes("/") || name === "." || name === "..") {
       throw fail("its name must be a non-empty file name");
     }
     const running = this.#vms.get(name);
-    if (running !== undefined && running.exited === undefined) {
+    if (running !== undefined && this.#gone(running) === undefined) {
       throw fail(`it is running (PID ${running.pid})`);
     }
-    const dir = path.join(this.#runDir, name);
-    const qmp = path.join(dir, "qmp.sock");
-    const serial = path.join(dir, "serial.log");
-    const pidfile = path.join(dir, "qemu.pid");
+    const files = this.#files(name);
+    const { dir, qmp, serial, pidfile } = files;
     if (Buffer.byteLength(qmp) > MAX_SOCKET_PATH) {
       throw fail(`its QMP socket path ${qmp} is longer than ${MAX_SOCKET_PATH} bytes; use a shorter runDir`);
+    }
+    const earlier = readPid(pidfile);
+    if (earlier !== undefined && this.#isQemuOf(earlier, name, pidfile)) {
+      throw fail(
+        `an earlier QEMU of it is still running (PID ${earlier}); end it first (kill ${earlier}, or labwire's nuke)`,
+      );
     }
     fs.mkdirSync(dir, { recursive: true });
     for (const f of [qmp, serial, pidfile]) fs.rmSync(f, { force: true });
 
-    const argv = [...qemuArgs({ ...vm, qmp, serial }), "-pidfile", pidfile];
+    const argv = qemuArgs({ ...vm, qmp, serial, pidfile, daemonize: this.#detach });
+    const entry = this.#detach
+      ? await this.#launchDetached(name, argv, files, fail)
+      : await this.#launchChild(name, argv, files, fail);
+    this.#vms.set(name, entry);
+    return publicVm(entry);
+  }
+
+  /** Runs QEMU as a child in the background; resolves once QMP answers and the PID is known. */
+  async #launchChild(
+    name: string,
+    argv: readonly string[],
+    files: VmFiles,
+    fail: (reason: string, cause?: unknown) => KvmError,
+  ): Promise<Running> {
+    const { qmp, pidfile } = files;
     const abort = new AbortController();
     const settled: { value?: RunResult | ExecError } = {};
     const done = this.#exec(this.#qemu).args(...argv).timeout(Infinity).signal(abort.signal)
       .killSignal("SIGKILL").noThrow().run()
-      .then((r): RunResult | ExecError => r, (e: unknown): RunResult | ExecError => {
-        if (e instanceof ExecError) return e;
-        return new ExecError({ argv: [this.#qemu, ...argv], code: 126, reason: String(e), cause: e });
-      })
+      .then((r): RunResult | ExecError => r, (e: unknown) => this.#asExecError(argv, e))
       .then((r) => (settled.value = r));
 
     const deadline = Date.now() + this.#launchTimeoutMs;
@@ -317,10 +449,62 @@ export class Kvm {
       await done;
       throw fail(`QEMU wrote no PID to ${pidfile}`);
     }
-    const entry: Running = { name, pid, dir, qmp, serial, abort, done, exited: undefined };
-    void done.then((r) => (entry.exited = r));
-    this.#vms.set(name, entry);
-    return publicVm(entry);
+    const child: Child = { abort, done, exited: undefined };
+    void done.then((r) => (child.exited = r));
+    return { name, pid, ...files, detached: false, child };
+  }
+
+  /**
+   * Runs QEMU `-daemonize`: its first process exits once the VM is set up (0) or could not be (its
+   * error); then the detached QEMU's PID is read from its PID file and QMP must answer.
+   */
+  async #launchDetached(
+    name: string,
+    argv: readonly string[],
+    files: VmFiles,
+    fail: (reason: string, cause?: unknown) => KvmError,
+  ): Promise<Running> {
+    const { qmp, pidfile } = files;
+    const deadline = Date.now() + this.#launchTimeoutMs;
+    const result = await this.#exec(this.#qemu).args(...argv).timeout(this.#launchTimeoutMs).noThrow().run()
+      .then((r): RunResult | ExecError => r, (e: unknown) => this.#asExecError(argv, e));
+    // what a failed setup may have left: a QEMU that detached but did not finish
+    const stopLeft = () => this.#endDetached(name, files).catch(() => {});
+    if (result instanceof ExecError) throw fail(this.#exitReason(result), result);
+    if (result.timedOut === true) {
+      await stopLeft();
+      throw fail(`${path.basename(this.#qemu)} did not finish setting up within ${this.#launchTimeoutMs} ms`);
+    }
+    if (result.code !== 0) {
+      await stopLeft();
+      throw fail(this.#exitReason(result));
+    }
+    const pid = readPid(pidfile);
+    if (pid === undefined) throw fail(`QEMU wrote no PID to ${pidfile}`);
+    let lastError: unknown;
+    for (;;) {
+      try {
+        await qmpExchange(qmp, [], { timeoutMs: Math.max(1000, Math.min(5000, deadline - Date.now())) });
+        break;
+      } catch (error) {
+        lastError = error;
+      }
+      if (!this.#isQemuOf(pid, name, pidfile)) {
+        throw fail(`its QEMU (PID ${pid}) exited after detaching`, lastError);
+      }
+      if (Date.now() > deadline) {
+        await stopLeft();
+        const why = lastError instanceof Error ? `: ${lastError.message}` : "";
+        throw fail(`QMP did not answer within ${this.#launchTimeoutMs} ms${why}`, lastError);
+      }
+      await sleep(POLL_MS);
+    }
+    return { name, pid, ...files, detached: true, child: undefined };
+  }
+
+  #asExecError(argv: readonly string[], e: unknown): ExecError {
+    if (e instanceof ExecError) return e;
+    return new ExecError({ argv: [this.#qemu, ...argv], code: 126, reason: String(e), cause: e });
   }
 
   #exitReason(result: RunResult | ExecError): string {
@@ -337,19 +521,109 @@ export class Kvm {
     return `${path.basename(this.#qemu)} ${how}${tail === "" ? "" : `: ${tail}`}`;
   }
 
-  #running(name: string, action: string): Running {
-    const vm = this.#vms.get(name);
-    if (vm === undefined) throw new Error(`Cannot ${action} KVM VM ${name}: it was not launched`);
-    if (vm.exited !== undefined) {
-      throw new Error(`Cannot ${action} KVM VM ${name}: QEMU has exited (${this.#exitReason(vm.exited)})`);
+  /** The files of a VM in `runDir`. */
+  #files(name: string): VmFiles {
+    const dir = path.join(this.#runDir, name);
+    return {
+      dir,
+      qmp: path.join(dir, QMP_FILE),
+      serial: path.join(dir, SERIAL_FILE),
+      pidfile: path.join(dir, PID_FILE),
+    };
+  }
+
+  /**
+   * Whether `pid` is the QEMU of VM `name`: its command line (`<procDir>/<pid>/cmdline`) has `-name
+   * <name>` and `-pidfile <pidfile>`. A PID that is gone, a zombie (no command line) or another program
+   * is not.
+   */
+  #isQemuOf(pid: number, name: string, pidfile: string): boolean {
+    let argv: string[];
+    try {
+      argv = fs.readFileSync(path.join(this.#proc, String(pid), "cmdline"), "utf8").split("\0");
+    } catch {
+      return false;
     }
+    const has = (flag: string, value: string) => argv.some((a, i) => a === flag && argv[i + 1] === value);
+    return has("-name", name) && has("-pidfile", pidfile);
+  }
+
+  /** Why a VM's QEMU is no longer there, or `undefined` while it runs. */
+  #gone(vm: Running): string | undefined {
+    if (vm.child !== undefined) {
+      return vm.child.exited === undefined
+        ? undefined
+        : `QEMU has exited (${this.#exitReason(vm.child.exited)})`;
+    }
+    return this.#isQemuOf(vm.pid, vm.name, vm.pidfile)
+      ? undefined
+      : `its QEMU (PID ${vm.pid}) is not running`;
+  }
+
+  /**
+   * Finds a VM another process launched detached (or this one did) by its name: its PID file in
+   * `<runDir>/<name>/`, a PID that is that VM's QEMU (its command line), and QMP answering. Then
+   * {@linkcode Kvm.start}, {@linkcode Kvm.stop}, {@linkcode Kvm.status} and {@linkcode Kvm.kill} work on
+   * it. Detached, those attach by themselves.
+   *
+   * @throws {KvmError} `Cannot attach to KVM VM <name>: its QEMU (PID 1234) is not running` when the PID
+   * is gone or is another program now; `... its QEMU is not running (no PID file <file>)`; `... its QEMU
+   * (PID 1234) does not answer on QMP: ...`.
+   */
+  async attach(name: string): Promise<KvmVm> {
+    return publicVm(await this.#attach(name, "attach to"));
+  }
+
+  async #attach(name: string, action: string): Promise<Running> {
+    const files = this.#files(name);
+    const known = this.#vms.get(name);
+    if (known?.child !== undefined) {
+      const gone = this.#gone(known);
+      if (gone !== undefined) throw new KvmError({ action, vm: name, reason: gone });
+      return known;
+    }
+    const pid = readPid(files.pidfile);
+    if (pid === undefined) {
+      // its folder is gone or was never made
+      const reason = known === undefined
+        ? `its QEMU is not running (no PID file ${files.pidfile})`
+        : `its QEMU (PID ${known.pid}) is not running`;
+      throw new KvmError({ action, vm: name, reason });
+    }
+    if (!this.#isQemuOf(pid, name, files.pidfile)) {
+      throw new KvmError({ action, vm: name, reason: `its QEMU (PID ${pid}) is not running` });
+    }
+    if (known?.pid === pid) return known;
+    try {
+      await qmpExchange(files.qmp, []);
+    } catch (error) {
+      throw new KvmError({
+        action,
+        vm: name,
+        reason: `its QEMU (PID ${pid}) does not answer on QMP: ${(error as Error).message}`,
+        cause: error,
+      });
+    }
+    const vm: Running = { name, pid, ...files, detached: true, child: undefined };
+    this.#vms.set(name, vm);
     return vm;
+  }
+
+  /**
+   * The running VM `name`, for `action`: one this manager launched as its child, or (detached) found by
+   * its PID file each time, since another process may have killed or launched it meanwhile.
+   */
+  async #running(name: string, action: string): Promise<Running> {
+    if (!this.#detach && !this.#vms.has(name)) {
+      throw new KvmError({ action, vm: name, reason: "it was not launched" });
+    }
+    return await this.#attach(name, action);
   }
 
   /**
    * Runs one QMP command on a running VM and returns its `return` value.
    *
-   * @throws {Error} When the VM is not running; {@linkcode QmpError} when QEMU refuses the command.
+   * @throws {KvmError} When the VM is not running; {@linkcode QmpError} when QEMU refuses the command.
    */
   qmp(name: string, execute: string, args?: Record<string, unknown>): Promise<unknown> {
     return this.#qmp(name, `run ${execute} on`, execute, args);
@@ -361,7 +635,7 @@ export class Kvm {
     execute: string,
     args?: Record<string, unknown>,
   ): Promise<unknown> {
-    const vm = this.#running(name, action);
+    const vm = await this.#running(name, action);
     const [result] = await qmpExchange(vm.qmp, [
       args === undefined ? { execute } : { execute, arguments: args },
     ]);
@@ -385,43 +659,104 @@ export class Kvm {
   }
 
   /**
-   * Ends a VM: QMP `quit`, then SIGKILL to its PID when QEMU is still there after a few seconds. Its folder
-   * (serial log) is kept. A VM that has exited already is just forgotten; an unknown name is an error.
+   * Ends a VM: QMP `quit`, then SIGKILL to its PID when QEMU is still there after a few seconds.
+   * A child VM's folder (serial log) is kept, and one that has exited already is just forgotten; an
+   * unknown name is then an error. Detached, the VM is found by its PID file; a VM whose QEMU is gone
+   * is no error; its folder is removed, and `runDir` too once it is empty.
+   *
+   * @throws {KvmError} For a child VM never launched; when a detached QEMU outlives SIGKILL.
    */
   async kill(name: string): Promise<void> {
     const vm = this.#vms.get(name);
-    if (vm === undefined) throw new Error(`Cannot kill KVM VM ${name}: it was not launched`);
-    if (vm.exited === undefined) {
-      await qmpExchange(vm.qmp, [{ execute: "quit" }], { closeOk: true, timeoutMs: QUIT_GRACE_MS }).catch(
-        () => {},
-      );
-      const quit = await Promise.race([vm.done.then(() => true), sleep(QUIT_GRACE_MS).then(() => false)]);
-      if (!quit) {
-        try {
-          process.kill(vm.pid, "SIGKILL");
-        } catch {
-          // ESRCH: gone meanwhile
-        }
-        vm.abort.abort(); // SIGKILL through exec too, and the run settles
-        await vm.done;
-      }
+    if (vm?.child !== undefined) {
+      await this.#killChild(vm, vm.child);
+      this.#vms.delete(name);
+      return;
     }
+    if (vm === undefined && !this.#detach) {
+      throw new KvmError({ action: "kill", vm: name, reason: "it was not launched" });
+    }
+    const files = this.#files(name);
+    await this.#endDetached(name, files, vm?.pid);
     this.#vms.delete(name);
+    fs.rmSync(files.dir, { recursive: true, force: true });
+    removeIfEmpty(this.#runDir);
   }
 
-  /** Kills every VM this manager launched (for cleanup); errors are collected, not thrown one by one. */
+  async #killChild(vm: Running, child: Child): Promise<void> {
+    if (child.exited !== undefined) return;
+    await qmpExchange(vm.qmp, [{ execute: "quit" }], { closeOk: true, timeoutMs: QUIT_GRACE_MS }).catch(
+      () => {},
+    );
+    const quit = await Promise.race([child.done.then(() => true), sleep(QUIT_GRACE_MS).then(() => false)]);
+    if (!quit) {
+      try {
+        process.kill(vm.pid, "SIGKILL");
+      } catch {
+        // ESRCH: gone meanwhile
+      }
+      child.abort.abort(); // SIGKILL through exec too, and the run settles
+      await child.done;
+    }
+  }
+
+  /**
+   * Ends a detached QEMU, if its PID file (or `known`) names a PID that is that VM's QEMU: QMP `quit`,
+   * then SIGKILL by PID after the grace period.
+   */
+  async #endDetached(name: string, files: VmFiles, known?: number): Promise<void> {
+    const pids = new Set([readPid(files.pidfile), known].filter((p) => p !== undefined));
+    for (const pid of pids) {
+      const alive = () => this.#isQemuOf(pid, name, files.pidfile);
+      if (!alive()) continue;
+      await qmpExchange(files.qmp, [{ execute: "quit" }], { closeOk: true, timeoutMs: QUIT_GRACE_MS })
+        .catch(() => {});
+      if (await waitUntil(() => !alive(), QUIT_GRACE_MS)) continue;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // ESRCH: gone meanwhile
+      }
+      if (!(await waitUntil(() => !alive(), KILL_WAIT_MS))) {
+        throw new KvmError({
+          action: "kill",
+          vm: name,
+          reason: `its QEMU (PID ${pid}) is still running after SIGKILL`,
+        });
+      }
+    }
+  }
+
+  /**
+   * Kills every VM this manager launched or attached to, and, detached, every VM with a PID file in
+   * `runDir` (for cleanup and `nuke`); errors are collected, not thrown one by one.
+   */
   async killAll(): Promise<void> {
+    const names = new Set(this.#vms.keys());
+    if (this.#detach) {
+      let entries: string[] = [];
+      try {
+        entries = fs.readdirSync(this.#runDir);
+      } catch {
+        // no folder: no VM
+      }
+      for (const entry of entries) {
+        if (fs.existsSync(path.join(this.#runDir, entry, PID_FILE))) names.add(entry);
+      }
+    }
     const errors: unknown[] = [];
-    for (const name of [...this.#vms.keys()]) await this.kill(name).catch((e) => errors.push(e));
+    for (const name of names) await this.kill(name).catch((e) => errors.push(e));
     if (errors.length > 0) throw new AggregateError(errors, `Cannot kill ${errors.length} KVM VM(s)`);
   }
 
   /** The serial console's text so far ("" before it has any). */
   console(name: string): string {
     const vm = this.#vms.get(name);
-    if (vm === undefined) throw new Error(`Cannot read the console of KVM VM ${name}: it was not launched`);
+    if (vm === undefined && !this.#detach) {
+      throw new KvmError({ action: "read the console of", vm: name, reason: "it was not launched" });
+    }
     try {
-      return fs.readFileSync(vm.serial, "utf8");
+      return fs.readFileSync(vm?.serial ?? this.#files(name).serial, "utf8");
     } catch {
       return "";
     }
@@ -447,10 +782,9 @@ export class Kvm {
         const lines = text.trim().split("\n").slice(-10).join("\n");
         return lines === "" ? " (the console is empty)" : `; its console ends:\n${lines}`;
       };
-      if (vm?.exited !== undefined) {
-        throw new Error(
-          `Cannot see "${String(pattern)}" on KVM VM ${name}: ${this.#exitReason(vm.exited)}${tail()}`,
-        );
+      const gone = vm === undefined ? undefined : this.#gone(vm);
+      if (gone !== undefined) {
+        throw new Error(`Cannot see "${String(pattern)}" on KVM VM ${name}: ${gone}${tail()}`);
       }
       if (Date.now() > deadline) {
         throw new Error(`Cannot see "${String(pattern)}" on KVM VM ${name} within ${timeoutMs} ms${tail()}`);
@@ -460,8 +794,17 @@ export class Kvm {
   }
 }
 
+/** A VM's files in `runDir`. */
+interface VmFiles {
+  readonly dir: string;
+  readonly qmp: string;
+  readonly serial: string;
+  readonly pidfile: string;
+}
+
 function publicVm(vm: Running): KvmVm {
-  return { name: vm.name, pid: vm.pid, dir: vm.dir, qmp: vm.qmp, serial: vm.serial };
+  const { name, pid, dir, qmp, serial, pidfile, detached } = vm;
+  return { name, pid, dir, qmp, serial, pidfile, detached };
 }
 
 function readPid(file: string): number | undefined {
@@ -470,5 +813,24 @@ function readPid(file: string): number | undefined {
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Polls `done` until it holds or `ms` pass; whether it held. */
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await sleep(POLL_MS);
+  }
+  return true;
+}
+
+/** Removes a folder if it is empty (and exists). */
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    // not empty, or not there
   }
 }

@@ -555,6 +555,7 @@ export class Lab {
       this.#vms.set(vm.id, vm);
       return vm;
     });
+    const launched: Vm[] = [];
     try {
       const plan = this.#newPlan();
       for (const vm of vms) {
@@ -563,8 +564,13 @@ export class Lab {
         }
       }
       await this.#plug(plan);
-      for (const vm of vms) await this.#backend.launchVm?.(this.#vmSpec(vm));
+      for (const vm of vms) {
+        await this.#backend.launchVm?.(this.#vmSpec(vm));
+        launched.push(vm);
+      }
     } catch (error) {
+      // the VMs launched before the failure end too (a backend's VMs may outlive the process)
+      for (const vm of launched) await this.#backend.killVm?.(this.#vmSpec(vm)).catch(() => {});
       await this.#flush(vms);
       throw error;
     }
@@ -1417,11 +1423,13 @@ export class Lab {
 
   /**
    * Ends the lab's work in this process: stops every capture (completing its file; a bridge capture's
-   * tap and mirror go too), then lets the backend finish.
+   * tap and mirror go too), kills the KVM VMs the backend runs itself and marks them QUIT, unless the
+   * backend keeps them ({@linkcode Backend.keepsVms}: they stay RUNNING or PAUSED, for a later process),
+   * then lets the backend finish.
    */
   async close(): Promise<void> {
     for (const capture of [...this.#captures]) await this.#stopCapture(capture);
-    if (this.#backend.launchVm !== undefined) {
+    if (this.#backend.launchVm !== undefined && this.#backend.keepsVms !== true) {
       // VMs the backend runs itself (QEMU) end with the process, as captures do
       for (const vm of this.#vms.values()) {
         if (vm.type !== "kvm" || vm.state === "QUIT") continue;

@@ -25,7 +25,7 @@ import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } f
 import { dhcpLease } from "./dhcp.ts";
 import { type Cmd, createExec, which } from "./exec.ts";
 import { IpBatch } from "./ip.ts";
-import { Kvm } from "./kvm.ts";
+import { Kvm, KvmError } from "./kvm.ts";
 import { Netns, parsePingSummary, pingArgs, pingTimeoutMs, quietEndpoint, type VethNic } from "./netns.ts";
 import { type LabwireObjects, Ovs, type OvsPort } from "./ovs.ts";
 
@@ -37,8 +37,17 @@ export interface OvsBackendOptions {
   env?: Record<string, string>;
   /** The prefix of the namespaces labwire makes for container VMs. @default {"labwire-"} */
   namespacePrefix?: string;
-  /** Where KVM VMs keep their QMP sockets, consoles and pids. @default {a folder in the temp dir} */
+  /**
+   * Where KVM VMs keep their QMP sockets, consoles and PID files, one folder per VM (`<namespace>-<name>`).
+   * @default {a folder of this process in the temp dir, removed by {@linkcode OvsBackend.close}}
+   */
   runDir?: string;
+  /**
+   * Keep KVM VMs when this process ends: QEMU runs detached (`-daemonize`) and a later process with the
+   * same `runDir` drives the VMs by name ({@linkcode Kvm.attach}), as a lab kept in a state file needs
+   * (LabRunner passes {@linkcode kvmRunDir} of the state file). Needs `runDir`. @default {false}
+   */
+  keepVms?: boolean;
   /** Receives warnings (a trunk to an interface that does not exist yet). @default {() => {}} */
   onWarning?: (message: string) => void;
 }
@@ -66,6 +75,8 @@ interface RunningCapture {
 export class OvsBackend implements Backend {
   readonly name = "ovs";
   readonly persistent = true;
+  /** Whether KVM VMs outlive this process (`keepVms`). */
+  readonly keepsVms: boolean;
   /** The OVS client. */
   readonly ovs: Ovs;
   #netns: Netns;
@@ -87,9 +98,13 @@ export class OvsBackend implements Backend {
     this.#netns = new Netns({ exec: this.#exec });
     this.#prefix = options.namespacePrefix ?? "labwire-";
     this.#warn = options.onWarning ?? (() => {});
+    this.keepsVms = options.keepVms ?? false;
+    if (this.keepsVms && options.runDir === undefined) {
+      throw new TypeError("Cannot make OvsBackend as 'keepVms' needs a 'runDir' that later processes find");
+    }
     this.#runDir = options.runDir ?? path.join(os.tmpdir(), `labwire-kvm-${process.pid}`);
     this.#ownRunDir = options.runDir === undefined;
-    this.#kvm = new Kvm({ exec: this.#exec, runDir: this.#runDir });
+    this.#kvm = new Kvm({ exec: this.#exec, runDir: this.#runDir, detach: this.keepsVms });
   }
 
   /** Creates a bridge (datapath netdev where the kernel has no OVS module). */
@@ -373,10 +388,13 @@ export class OvsBackend implements Backend {
 
   /**
    * Removes everything labwire made in this OVS, for any lab, by this process or an earlier one (`nuke`):
-   * the bridges and ports marked `external_ids:labwire` in one transaction, then the VM NICs' devices and
-   * the namespaces of container VMs in one `ip -batch`.
+   * first the QEMUs of this backend's KVM VMs (with `keepVms`, every one whose PID file is in `runDir`),
+   * then the bridges and ports marked `external_ids:labwire` in one transaction, then the VM NICs' devices
+   * and the namespaces of container VMs in one `ip -batch`.
    */
   async nuke(): Promise<void> {
+    // QEMU first: it holds its taps; a QEMU that outlives SIGKILL fails nuke once the rest is done
+    const killed = await this.#kvm.killAll().then(() => undefined, (error: unknown) => error);
     await this.#ready();
     const made = await this.ovs.listLabwire();
     const tx = this.ovs.transaction();
@@ -391,6 +409,7 @@ export class OvsBackend implements Backend {
     const namespaces = (await this.#netns.list()).filter((ns) => ns.startsWith(this.#prefix));
     await this.#netns.unplug(links, namespaces);
     this.#nics.clear();
+    if (killed !== undefined) throw killed;
   }
 
   /** Whether the host has a network device of that name (minimega's tap names skip them). */
@@ -398,41 +417,67 @@ export class OvsBackend implements Backend {
     return fs.existsSync(`/sys/class/net/${name}`);
   }
 
-  /** Launches a KVM VM with QEMU, paused; KVM where /dev/kvm can be used, TCG otherwise. */
+  /**
+   * Launches a KVM VM with QEMU, paused; KVM where /dev/kvm can be used, TCG otherwise. With `keepVms`,
+   * QEMU is detached, and a QEMU of that VM still running from an earlier process is an error (it is not
+   * reused: `Cannot launch KVM VM web: an earlier QEMU of it is still running (PID 1234); ...`).
+   */
   async launchVm(vm: VmSpec): Promise<void> {
     if (vm.type !== "kvm") return;
-    await this.#kvm.launch({
-      name: kvmName(vm),
-      memory: vm.memory,
-      vcpus: vm.vcpus,
-      ...(vm.kernel === "" ? {} : { kernel: vm.kernel }),
-      ...(vm.initrd === "" ? {} : { initrd: vm.initrd }),
-      ...(vm.append === "" ? {} : { append: vm.append }),
-      ...(vm.disks[0] === undefined ? {} : { disk: vm.disks[0] }),
-      nics: vm.nics,
-      kvm: Kvm.kvmAvailable(),
-    });
+    await this.#onKvm(vm, (name) =>
+      this.#kvm.launch({
+        name,
+        memory: vm.memory,
+        vcpus: vm.vcpus,
+        ...(vm.kernel === "" ? {} : { kernel: vm.kernel }),
+        ...(vm.initrd === "" ? {} : { initrd: vm.initrd }),
+        ...(vm.append === "" ? {} : { append: vm.append }),
+        ...(vm.disks[0] === undefined ? {} : { disk: vm.disks[0] }),
+        nics: vm.nics,
+        kvm: Kvm.kvmAvailable(),
+      }));
   }
 
-  /** Runs a paused KVM VM (QMP `cont`). */
+  /**
+   * Runs a paused KVM VM (QMP `cont`). With `keepVms`, one launched by another process is found by its
+   * name first ({@linkcode Kvm.attach}): `Cannot start KVM VM web: its QEMU (PID 1234) is not running`
+   * when it is gone.
+   */
   async startVm(vm: VmSpec): Promise<void> {
-    if (vm.type === "kvm") await this.#kvm.start(kvmName(vm));
+    if (vm.type === "kvm") await this.#onKvm(vm, (name) => this.#kvm.start(name));
   }
 
-  /** Pauses a KVM VM (QMP `stop`). */
+  /** Pauses a KVM VM (QMP `stop`), found as {@linkcode OvsBackend.startVm} finds it. */
   async stopVm(vm: VmSpec): Promise<void> {
-    if (vm.type === "kvm") await this.#kvm.stop(kvmName(vm));
+    if (vm.type === "kvm") await this.#onKvm(vm, (name) => this.#kvm.stop(name));
   }
 
-  /** Ends a KVM VM's QEMU; its taps stay, as minimega's do. */
+  /**
+   * Ends a KVM VM's QEMU; its taps stay, as minimega's do. With `keepVms`, one launched by another
+   * process is found by its PID file and killed by PID; a VM whose QEMU is gone already is no error.
+   */
   async killVm(vm: VmSpec): Promise<void> {
-    if (vm.type === "kvm" && this.#kvm.get(kvmName(vm)) !== undefined) await this.#kvm.kill(kvmName(vm));
+    if (vm.type !== "kvm") return;
+    if (!this.keepsVms && this.#kvm.get(kvmName(vm)) === undefined) return;
+    await this.#onKvm(vm, (name) => this.#kvm.kill(name));
   }
 
-  /** Stops every capture and QEMU this process runs (bridges, ports and namespaces stay in OVS). */
+  /** Runs a {@linkcode Kvm} call on a VM; its errors name the VM as the lab does (`web`, not `minimega-web`). */
+  async #onKvm<T>(vm: VmSpec, call: (name: string) => Promise<T>): Promise<T> {
+    try {
+      return await call(kvmName(vm));
+    } catch (error) {
+      throw error instanceof KvmError && error.vm === kvmName(vm) ? error.withVm(vm.name) : error;
+    }
+  }
+
+  /**
+   * Stops every capture this process runs, and the QEMUs it runs unless they are kept (`keepVms`): bridges,
+   * ports and namespaces stay in OVS, kept KVM VMs in `runDir`.
+   */
   async close(): Promise<void> {
     for (const id of [...this.#captures.keys()]) await this.stopCapture(id);
-    await this.#kvm.killAll();
+    if (!this.keepsVms) await this.#kvm.killAll();
     if (this.#ownRunDir) fs.rmSync(this.#runDir, { recursive: true, force: true });
   }
 

@@ -101,10 +101,19 @@ export interface QemuLaunch {
   readonly qmp?: string;
   /** A file for the serial console. */
   readonly serial?: string;
+  /**
+   * Detach from the launching process (`-daemonize`): QEMU's first process exits once the VM is set up,
+   * and the VM outlives whoever launched it. The display is then `-display none`, not `-nographic`
+   * (QEMU refuses `-nographic` with `-daemonize` unless every default device is off). @default {false}
+   */
+  readonly daemonize?: boolean;
+  /** A file QEMU writes its PID to (and locks) once it runs; with `daemonize`, the detached QEMU's PID. */
+  readonly pidfile?: string;
 }
 
 /**
  * A whole QEMU command line (after the program name), started paused (`-S`) as minimega starts its VMs.
+ * With `daemonize`, `-display none` takes the place of `-nographic` and `-daemonize` follows `-S`.
  *
  * @example Usage
  * ```ts
@@ -113,6 +122,10 @@ export interface QemuLaunch {
  * const args = qemuArgs({ name: "web", nics: [], kvm: false });
  * assert.deepEqual(args.slice(0, 4), ["-name", "web", "-accel", "tcg"]);
  * assert.ok(args.includes("-S"));
+ * const detached = qemuArgs({ name: "web", nics: [], kvm: false, daemonize: true, pidfile: "/run/web.pid" });
+ * assert.deepEqual(detached.slice(8, 17), [
+ *   "-display", "none", "-nodefaults", "-no-user-config", "-net", "none", "-S", "-daemonize", "-pidfile",
+ * ]);
  * ```
  */
 export function qemuArgs(launch: QemuLaunch): string[] {
@@ -125,13 +138,15 @@ export function qemuArgs(launch: QemuLaunch): string[] {
     String(launch.memory ?? 512),
     "-smp",
     String(launch.vcpus ?? 1),
-    "-nographic",
+    ...(launch.daemonize === true ? ["-display", "none"] : ["-nographic"]),
     "-nodefaults",
     "-no-user-config",
     "-net",
     "none",
     "-S",
   ];
+  if (launch.daemonize === true) args.push("-daemonize");
+  if (launch.pidfile !== undefined) args.push("-pidfile", launch.pidfile);
   if (launch.qmp !== undefined) args.push("-qmp", `unix:${launch.qmp},server=on,wait=off`);
   args.push("-serial", launch.serial === undefined ? "none" : `file:${launch.serial}`);
   if (launch.disk !== undefined) args.push("-drive", `file=${launch.disk},media=disk`);

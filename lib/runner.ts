@@ -13,6 +13,7 @@ import { createRegistry } from "./commands/registry.ts";
 import type { Session } from "./commands/session.ts";
 import type { Backend } from "./backend.ts";
 import { type Cmd, createExec, ExecError, which } from "./exec.ts";
+import { kvmRunDir } from "./kvm.ts";
 import { OvsBackend } from "./ovs_backend.ts";
 import { Lab, type LabOptions, type LabState } from "./lab.ts";
 import { discoverNicDrivers, NIC_DRIVERS } from "./nic_drivers.ts";
@@ -71,6 +72,8 @@ export class LabRunner {
   #backendKind: "sim" | "ovs";
   #exec: (program: string) => Cmd;
   #ovs: OvsBackend | undefined;
+  /** With a state file: the run folder of the lab's KVM VMs, which outlive the process. */
+  #vmRunDir: string | undefined;
   #labOptions: LabOptions;
 
   /** Makes a runner with a new, empty lab (or the lab in `statePath`). */
@@ -86,6 +89,7 @@ export class LabRunner {
     const exec = createExec(trace === undefined ? {} : { trace });
     this.#exec = exec;
     this.#backendKind = options.backend ?? "sim";
+    this.#vmRunDir = statePath === undefined ? undefined : kvmRunDir(statePath);
     const session: Session = {
       lab: new Lab({ ...this.#labOptions, backend: this.#newBackend() }),
       async refreshDrivers() {
@@ -123,16 +127,29 @@ export class LabRunner {
     }
   }
 
-  /** The backend for a lab: a new simulator each time (it keeps nothing), or this runner's one OVS client. */
+  /**
+   * The backend for a lab: a new simulator each time (it keeps nothing), or this runner's one OVS client.
+   * With a state file, its KVM VMs outlive the process, in the state file's run folder ({@linkcode kvmRunDir}),
+   * as its bridges and namespaces do.
+   */
   #newBackend(): Backend {
-    if (this.#backendKind === "ovs") return this.#ovs ??= new OvsBackend({ exec: this.#exec });
     const onWarning = this.#labOptions.onWarning;
-    return new SimBackend(onWarning === undefined ? {} : { onWarning });
+    const warn = onWarning === undefined ? {} : { onWarning };
+    if (this.#backendKind === "ovs") {
+      const vmRunDir = this.#vmRunDir;
+      return this.#ovs ??= new OvsBackend({
+        exec: this.#exec,
+        ...warn,
+        ...(vmRunDir === undefined ? {} : { runDir: vmRunDir, keepVms: true }),
+      });
+    }
+    return new SimBackend(warn);
   }
 
   /**
    * Ends the runner's work: stops its captures, completing their pcap files. With a state file, the
-   * lab is saved without them: they do not outlive the process. Without one, the lab lives as long as
+   * lab is saved without them: they do not outlive the process; its KVM VMs (Open vSwitch backend) do,
+   * RUNNING or PAUSED as they were. Without one, the lab lives as long as
    * the process: what it made in a backend that keeps things (Open vSwitch) is removed, as minimega
    * removes its bridges and taps when it exits.
    */

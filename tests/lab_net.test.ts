@@ -1,7 +1,7 @@
 /** The lab model's networking half, checked through the calls it makes to its backend. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec } from "../lib/backend.ts";
+import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } from "../lib/backend.ts";
 import { Lab } from "../lib/lab.ts";
 
 /** A backend that records what it is asked to do. */
@@ -59,6 +59,36 @@ class RecordingBackend implements Backend {
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
     this.calls.push(`ping ${bridge} ${port} ${ip} ${count}`);
     return Promise.resolve({ sent: count, received: count - 1 });
+  }
+}
+
+/** A recording backend that runs VMs itself, as QEMU does; `keepsVms`: they outlive the process. */
+class VmRecordingBackend extends RecordingBackend {
+  readonly keepsVms: boolean;
+  /** Fails the launch of this VM. */
+  failLaunch = "";
+  constructor(keepsVms: boolean) {
+    super();
+    this.keepsVms = keepsVms;
+  }
+  launchVm(vm: VmSpec): Promise<void> {
+    if (vm.name === this.failLaunch) {
+      return Promise.reject(new Error(`Cannot launch KVM VM ${vm.name}: boom`));
+    }
+    this.calls.push(`launchVm ${vm.name}`);
+    return Promise.resolve();
+  }
+  startVm(vm: VmSpec): Promise<void> {
+    this.calls.push(`startVm ${vm.name}`);
+    return Promise.resolve();
+  }
+  killVm(vm: VmSpec): Promise<void> {
+    this.calls.push(`killVm ${vm.name}`);
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    this.calls.push("close");
+    return Promise.resolve();
   }
 }
 
@@ -202,5 +232,47 @@ describe("Lab networking", () => {
       "addAddress mega_bridge h 10.0.0.1/24",
       'addMirror mega_bridge {"name":"mirror-h","selectAll":false,"selectSrc":["mega_tap0"],"selectDst":["mega_tap0"],"output":"h"}',
     ]);
+  });
+  test("close() kills the VMs of a backend that does not keep them, and marks them QUIT", async () => {
+    const backend = new VmRecordingBackend(false);
+    const lab = new Lab({ backend, macSeed: 1 });
+    await lab.launchVms("minimega", "kvm", "a,b");
+    await lab.startVms("minimega", "a");
+    await lab.launchVms("minimega", "container", "c");
+    backend.calls.length = 0;
+    await lab.close();
+    assert.deepEqual(backend.calls, ["killVm a", "killVm b", "close"]);
+    assert.deepEqual(lab.vms("minimega").map((vm) => `${vm.name} ${vm.state}`), [
+      "a QUIT",
+      "b QUIT",
+      "c PAUSED",
+    ]);
+  });
+  test("close() leaves the VMs of a backend that keeps them RUNNING or PAUSED, in the saved lab too", async () => {
+    const backend = new VmRecordingBackend(true);
+    const lab = new Lab({ backend, macSeed: 1 });
+    await lab.launchVms("minimega", "kvm", "a,b");
+    await lab.startVms("minimega", "a");
+    backend.calls.length = 0;
+    await lab.close();
+    assert.deepEqual(backend.calls, ["close"]);
+    assert.deepEqual(lab.vms("minimega").map((vm) => `${vm.name} ${vm.state}`), ["a RUNNING", "b PAUSED"]);
+    const saved = Lab.fromJSON(JSON.parse(JSON.stringify(lab.toJSON())), { backend });
+    assert.deepEqual(saved.vms("minimega").map((vm) => `${vm.name} ${vm.state}`), ["a RUNNING", "b PAUSED"]);
+  });
+  test("launchVms() kills the VMs it launched when a later one fails to launch", async () => {
+    const backend = new VmRecordingBackend(true);
+    const lab = new Lab({ backend, macSeed: 1 });
+    backend.failLaunch = "c";
+    await assert.rejects(lab.launchVms("minimega", "kvm", "a,b,c"), {
+      message: "Cannot launch KVM VM c: boom",
+    });
+    assert.deepEqual(backend.calls.filter((c) => /Vm /.test(c)), [
+      "launchVm a",
+      "launchVm b",
+      "killVm a",
+      "killVm b",
+    ]);
+    assert.deepEqual(lab.vms("minimega"), []);
   });
 });

@@ -97,4 +97,41 @@ describe("qemuArgs()", () => {
     assert.equal(args[25], "pci-bridge,id=pci.1,chassis_nr=1");
     assert.equal(qemuArgs({ name: "x", nics: [], kvm: false })[3], "tcg");
   });
+  test("daemonize detaches with -display none instead of -nographic, and the PID file follows -S", () => {
+    const args = qemuArgs({
+      name: "web",
+      qmp: "/run/web/qmp.sock",
+      serial: "/run/web/serial.log",
+      pidfile: "/run/web/qemu.pid",
+      nics: [],
+      kvm: false,
+      daemonize: true,
+    });
+    assert.deepEqual(args.slice(8, 24), [
+      "-display",
+      "none",
+      "-nodefaults",
+      "-no-user-config",
+      "-net",
+      "none",
+      "-S",
+      "-daemonize",
+      "-pidfile",
+      "/run/web/qemu.pid",
+      "-qmp",
+      "unix:/run/web/qmp.sock,server=on,wait=off",
+      "-serial",
+      "file:/run/web/serial.log",
+      "-device",
+      "pci-bridge,id=pci.1,chassis_nr=1",
+    ]);
+    assert.ok(
+      !args.includes("-nographic"),
+      "QEMU refuses -nographic with -daemonize when a default device is on",
+    );
+    const attached = qemuArgs({ name: "web", nics: [], kvm: false, pidfile: "/run/web/qemu.pid" });
+    assert.ok(
+      attached.includes("-nographic") && !attached.includes("-daemonize") && !attached.includes("-display"),
+    );
+  });
 });
