@@ -120,5 +120,6 @@ for (const file of [bridgePcap, idsPcap]) {
 }
 out(`
 Next: "npx deno task test" runs the whole test suite; "deno run -A cli.ts" gives a prompt (type "help");
-docs/commands.md lists every command.
+docs/commands.md lists every command; with "--backend ovs" (as root, docs/ovs.md) the same commands build the
+lab on real Open vSwitch, and the test suite checks that both give the same pings and captures.
 `);
