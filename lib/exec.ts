@@ -481,6 +481,7 @@ interface CmdState {
   readonly signal: AbortSignal | undefined;
   readonly killSignal: KillSignal;
   readonly onStderr: ((text: string) => void) | undefined;
+  readonly cwd: string | undefined;
   /** `false`: every failure throws; `true`: none does; a set: these exit codes do not. */
   readonly noThrow: boolean | ReadonlySet<number>;
 }
@@ -534,6 +535,7 @@ export class Cmd {
       signal: undefined,
       killSignal: "SIGTERM",
       onStderr: undefined,
+      cwd: undefined,
       noThrow: false,
     };
   }
@@ -583,6 +585,11 @@ export class Cmd {
     return this.#with({ killSignal: signal });
   }
 
+  /** Runs the program in another working folder. */
+  cwd(dir: string): Cmd {
+    return this.#with({ cwd: dir });
+  }
+
   /** Lets `fn` see standard error as it comes (tcpdump says `listening on ...` once it captures). */
   onStderr(fn: (text: string) => void): Cmd {
     return this.#with({ onStderr: fn });
@@ -611,6 +618,7 @@ export class Cmd {
     if (s.stdin !== undefined) options.stdin = s.stdin;
     if (s.signal !== undefined) options.signal = s.signal;
     if (s.onStderr !== undefined) options.onStderr = s.onStderr;
+    if (s.cwd !== undefined) options.cwd = s.cwd;
     const result = await s.runner.run(s.argv, options);
     const ok = s.noThrow === true ||
       (result.timedOut !== true && result.aborted !== true &&

@@ -355,6 +355,23 @@ describe("createExec()", () => {
     assert.deepEqual(traced, [["echo", "hi", "a b"], [MISSING, "x"]]);
   });
 
+  test("createExec() gives trace the standard input a command gets (an ip batch's lines)", async () => {
+    const traced: [readonly string[], string | undefined][] = [];
+    const runner = new FakeRunner().on("ip", () => ({}));
+    const exec = createExec({ runner, trace: (argv, stdin) => traced.push([argv, stdin]) });
+    await exec("ip").args("-batch", "-").stdin("link set dev x up\n").run();
+    await exec("ip").args("link").run();
+    assert.deepEqual(traced, [[["ip", "-batch", "-"], "link set dev x up\n"], [["ip", "link"], undefined]]);
+  });
+
+  test("Cmd.onStderr() sees standard error as it comes, and cwd() sets the working folder", async () => {
+    const seen: string[] = [];
+    const r = await createExec()("sh").args("-c", "pwd; echo warming up >&2").cwd("/tmp")
+      .onStderr((text) => seen.push(text)).run();
+    assert.equal(r.stdout, "/tmp\n");
+    assert.equal(seen.join(""), "warming up\n");
+  });
+
   test("createExec() uses the runner and default timeout given", async () => {
     const seen: number[] = [];
     const runner = new FakeRunner().on("ovs-vsctl", (_argv, options) => {
