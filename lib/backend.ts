@@ -36,6 +36,12 @@ export interface PortSpec {
   };
 }
 
+/** What {@linkcode Backend.addBridge} found. */
+export interface AddedBridge {
+  /** The bridge existed and the backend did not make it (minimega's "preexisting"). */
+  readonly preexisting: boolean;
+}
+
 /** A mirror as the lab model wants it. */
 export interface MirrorSpec {
   /** Its name, e.g. `mirror-mega_tap5`. */
@@ -113,8 +119,11 @@ export interface VmSpec {
 export interface Backend {
   /** `sim` or `ovs`. */
   readonly name: string;
-  /** Creates a bridge (no error if it exists). */
-  addBridge(bridge: string): Promise<void>;
+  /**
+   * Creates a bridge (no error if it exists). A backend that finds a bridge it did not make (someone's own
+   * Open vSwitch bridge) says it is preexisting: the lab then lists it so and never deletes it.
+   */
+  addBridge(bridge: string): Promise<AddedBridge | void>;
   /** Removes a bridge and everything on it. */
   removeBridge(bridge: string): Promise<void>;
   /**

@@ -313,7 +313,7 @@ export class Lab {
     const b = this.#backend;
     for (const name of this.#topology.bridgeNames()) {
       const bridge = this.#topology.bridge(name)!;
-      await b.addBridge(name);
+      await this.#makeBridge(name);
       await b.addPorts(name, [
         ...[...bridge.taps.values()].map((tap) => this.#portSpec(tap)),
         ...bridge.trunks.map((trunk): PortSpec => ({ name: trunk, mode: { kind: "trunk" }, role: "trunk" })),
@@ -603,6 +603,16 @@ export class Lab {
     };
   }
 
+  /**
+   * Makes a bridge of the topology in the backend; one the backend found and did not make is marked
+   * preexisting (listed so, and never deleted).
+   */
+  async #makeBridge(name: string): Promise<void> {
+    const made = await this.#backend.addBridge(name);
+    const bridge = this.#topology.bridge(name);
+    if (made?.preexisting === true && bridge !== undefined) bridge.preexisting = true;
+  }
+
   /** A plan for `#plug`, remembering the bridges the topology has before the plan's taps come. */
   #newPlan(): PlugPlan {
     return { plugs: [], bridgesBefore: new Set(this.#topology.bridgeNames()) };
@@ -620,7 +630,7 @@ export class Lab {
     const added: string[] = [];
     try {
       for (const [bridge, ports] of byBridge) {
-        await this.#backend.addBridge(bridge);
+        await this.#makeBridge(bridge);
         made.push(bridge);
         await this.#backend.addPorts(bridge, ports.map((p) => p.spec));
         added.push(bridge);
@@ -971,7 +981,7 @@ export class Lab {
       mac: this.#generateMac(),
       namespace,
     });
-    await this.#backend.addBridge(bridge);
+    await this.#makeBridge(bridge);
     await this.#backend.addPorts(bridge, [this.#portSpec(tap)]);
     ns.hostTaps.push(tap.name);
     try {
@@ -1140,7 +1150,7 @@ export class Lab {
       const patches = [...bridge.taps.values()].filter((t) => t.role === "patch").map((t) => t.name);
       return [
         name,
-        "false",
+        String(bridge.preexisting),
         `[${vlans.join(" ")}]`,
         `[${[...bridge.trunks, ...patches].sort().join(" ")}]`,
         "[]",
@@ -1157,7 +1167,7 @@ export class Lab {
    */
   async trunk(bridgeName: string, iface: string): Promise<void> {
     const { bridge } = this.#topology.ensureBridge(bridgeName);
-    await this.#backend.addBridge(bridgeName);
+    await this.#makeBridge(bridgeName);
     if (bridge.trunks.includes(iface)) throw new TopologyError(`bridge already trunking to ${iface}`);
     if (this.#topology.findTap(iface) !== undefined) throw new TopologyError("already exists");
     bridge.trunks.push(iface);
@@ -1186,7 +1196,7 @@ export class Lab {
     const eq = setting.indexOf("=");
     if (eq < 0) throw new TopologyError("expected key=value");
     const { bridge } = this.#topology.ensureBridge(bridgeName);
-    await this.#backend.addBridge(bridgeName);
+    await this.#makeBridge(bridgeName);
     bridge.config.set(setting.slice(0, eq), setting.slice(eq + 1));
   }
 
@@ -1209,7 +1219,7 @@ export class Lab {
     this.#topology.addTap(a, { name: portA, role: "patch", vlan: 0, peer: { bridge: b, port: portB } });
     this.#topology.addTap(b, { name: portB, role: "patch", vlan: 0, peer: { bridge: a, port: portA } });
     for (const [bridge, port] of [[a, portA], [b, portB]] as const) {
-      await this.#backend.addBridge(bridge);
+      await this.#makeBridge(bridge);
       await this.#backend.addPorts(bridge, [{ name: port, mode: { kind: "trunk" }, role: "patch" }]);
     }
     await this.#backend.addPatch(a, portA, b, portB);

@@ -21,7 +21,15 @@ import { setTimeout } from "node:timers";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } from "./backend.ts";
+import type {
+  AddedBridge,
+  Backend,
+  CaptureSpec,
+  MirrorSpec,
+  PingResult,
+  PortSpec,
+  VmSpec,
+} from "./backend.ts";
 import { dhcpLease } from "./dhcp.ts";
 import { type Cmd, createExec, which } from "./exec.ts";
 import { IpBatch } from "./ip.ts";
@@ -107,10 +115,13 @@ export class OvsBackend implements Backend {
     this.#kvm = new Kvm({ exec: this.#exec, runDir: this.#runDir, detach: this.keepsVms });
   }
 
-  /** Creates a bridge (datapath netdev where the kernel has no OVS module). */
-  async addBridge(bridge: string): Promise<void> {
+  /**
+   * Creates a bridge (datapath netdev where the kernel has no OVS module); a bridge that exists and that
+   * labwire did not make is preexisting.
+   */
+  async addBridge(bridge: string): Promise<AddedBridge> {
     await this.#ready();
-    await this.ovs.addBridge(bridge);
+    return await this.ovs.addBridge(bridge);
   }
 
   /** Checks once that OVS answers, so that the first step fails with one clear sentence if it does not. */
@@ -122,11 +133,22 @@ export class OvsBackend implements Backend {
     return this.#checked;
   }
 
-  /** Deletes a bridge with its ports, and the devices and namespaces of VM NICs still on it. */
+  /**
+   * Deletes a bridge with its ports, and the devices and namespaces of VM NICs still on it. A bridge labwire
+   * did not make (preexisting) is never deleted, as in minimega: only labwire's ports and mirrors leave it.
+   */
   async removeBridge(bridge: string): Promise<void> {
     const made = await this.ovs.listLabwire();
-    await this.ovs.deleteBridge(bridge);
-    await this.#dropDevices(made, made.ports.filter((p) => p.bridge === bridge).map((p) => p.name));
+    const ports = made.ports.filter((p) => p.bridge === bridge).map((p) => p.name);
+    if (made.bridges.includes(bridge)) {
+      await this.ovs.deleteBridge(bridge);
+    } else {
+      for (const mirror of made.mirrors.filter((m) => m.bridge === bridge)) {
+        await this.ovs.deleteMirror(bridge, mirror.name);
+      }
+      if (ports.length > 0) await this.ovs.deletePorts(bridge, ports);
+    }
+    await this.#dropDevices(made, ports);
   }
 
   /**

@@ -44,6 +44,8 @@ export interface BridgeState {
   readonly mirrors: Record<string, MirrorSpec>;
   /** `bridge config` settings. */
   readonly config: Record<string, string>;
+  /** The backend found it and did not make it (never deleted). @default {false} */
+  readonly preexisting?: boolean;
 }
 
 /** The bridges' state as plain JSON. */
@@ -97,6 +99,7 @@ export class Topology {
       bridge.trunks.push(...b.trunks);
       for (const m of Object.values(b.mirrors)) bridge.mirrors.set(m.name, { ...m });
       for (const [k, v] of Object.entries(b.config)) bridge.config.set(k, v);
+      bridge.preexisting = b.preexisting === true;
       topo.#bridges.set(b.name, bridge);
     }
     return topo;
@@ -231,6 +234,8 @@ export class Bridge {
   readonly mirrors = new Map<string, MirrorSpec>();
   /** `bridge config` settings. */
   readonly config = new Map<string, string>();
+  /** The backend found it and did not make it (minimega's "preexisting"): it is never deleted. */
+  preexisting = false;
 
   /** Makes an empty bridge. */
   constructor(name: string) {
@@ -255,6 +260,7 @@ export class Bridge {
       trunks: [...this.trunks],
       mirrors,
       config: Object.fromEntries([...this.config].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      ...(this.preexisting ? { preexisting: true } : {}),
     };
   }
 }

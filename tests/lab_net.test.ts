@@ -9,9 +9,11 @@ class RecordingBackend implements Backend {
   readonly name = "recording";
   readonly calls: string[] = [];
   readonly ports = new Map<string, PortSpec>();
-  addBridge(bridge: string): Promise<void> {
+  /** Bridges that exist already, not made by the backend. */
+  readonly preexisting = new Set<string>();
+  addBridge(bridge: string): Promise<{ preexisting: boolean }> {
     this.calls.push(`addBridge ${bridge}`);
-    return Promise.resolve();
+    return Promise.resolve({ preexisting: this.preexisting.has(bridge) });
   }
   removeBridge(bridge: string): Promise<void> {
     this.calls.push(`removeBridge ${bridge}`);
@@ -99,6 +101,18 @@ function setup() {
 }
 
 describe("Lab networking", () => {
+  test("a bridge the backend found and did not make is listed preexisting, also after JSON", async () => {
+    const { backend, lab } = setup();
+    backend.preexisting.add("br-ex");
+    await lab.createTap("minimega", "LAN", { bridge: "br-ex", name: "h" });
+    await lab.createTap("minimega", "LAN", { name: "g" });
+    const rows = (l: Lab) => l.bridgeRows("minimega").map((r) => r.slice(0, 2));
+    assert.deepEqual(rows(lab), [["br-ex", "true"], ["mega_bridge", "false"]]);
+    assert.deepEqual(rows(Lab.fromJSON(JSON.parse(JSON.stringify(lab.toJSON())))), rows(lab));
+    // the backend is still asked to remove it: it keeps a bridge it did not make (OvsBackend.removeBridge)
+    await lab.clearAll();
+    assert.ok(backend.calls.includes("removeBridge br-ex"));
+  });
   test("launchVms() plugs each NIC with the port mode its VLAN needs", async () => {
     const { backend, lab } = setup();
     lab.configureNetworks("minimega", ["LAN", "0", "lab,CORE,qinq"]);

@@ -69,6 +69,22 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
     await lab.deleteTap("minimega", tap);
   });
 
+  test("a bridge labwire did not make is listed preexisting and outlives the lab's use of it", async () => {
+    const exec = createExec();
+    const vsctl = (...args: string[]) => exec("ovs-vsctl").args("--timeout=5", ...args).env(env).text();
+    const own = `lwt${process.pid % 10000}pre`;
+    await vsctl("add-br", own, "--", "set", "bridge", own, "datapath_type=netdev");
+    try {
+      const tap = await lab.createTap("minimega", "LAN", { bridge: own, name: `lwt${process.pid % 10000}p` });
+      assert.deepEqual(lab.bridgeRows("minimega").find((r) => r[0] === own)?.slice(0, 2), [own, "true"]);
+      await lab.destroyBridge(own);
+      assert.match(await vsctl("list-br"), new RegExp(`^${own}$`, "m"), "the bridge is still there");
+      assert.equal(await vsctl("list-ports", own), "", `${tap} left it`);
+    } finally {
+      await vsctl("--if-exists", "del-br", own);
+    }
+  });
+
   test("a VM capture with tcpdump sees the ICMP of a ping", async () => {
     const pcap = path.join(dir, "a.pcap");
     await lab.captureVm("minimega", "a", "0", pcap);
