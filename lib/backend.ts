@@ -124,6 +124,12 @@ export interface Backend {
    * Open vSwitch bridge) says it is preexisting: the lab then lists it so and never deletes it.
    */
   addBridge(bridge: string): Promise<AddedBridge | void>;
+  /**
+   * Sets a bridge setting (`bridge config`: an Open vSwitch `Bridge` column, or `column:key`).
+   *
+   * @throws {Error} `set config failed: ...` when the backend refuses it (minimega's words).
+   */
+  configureBridge?(bridge: string, key: string, value: string): Promise<void>;
   /** Removes a bridge and everything on it. */
   removeBridge(bridge: string): Promise<void>;
   /**

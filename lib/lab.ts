@@ -1188,16 +1188,21 @@ export class Lab {
   }
 
   /**
-   * Sets a bridge setting (`bridge config <bridge> <key=value>`).
+   * Sets a bridge setting (`bridge config <bridge> <key=value>`): the backend applies it (Open vSwitch:
+   * `ovs-vsctl set bridge <bridge> <key=value>`), then the lab records it for the listing.
    *
    * @throws {TopologyError} `expected key=value`.
+   * @throws {Error} `set config failed: ...` when the backend refuses it (then nothing is recorded).
    */
   async configureBridge(bridgeName: string, setting: string): Promise<void> {
     const eq = setting.indexOf("=");
     if (eq < 0) throw new TopologyError("expected key=value");
     const { bridge } = this.#topology.ensureBridge(bridgeName);
     await this.#makeBridge(bridgeName);
-    bridge.config.set(setting.slice(0, eq), setting.slice(eq + 1));
+    const key = setting.slice(0, eq);
+    const value = setting.slice(eq + 1);
+    await this.#backend.configureBridge?.(bridgeName, key, value);
+    bridge.config.set(key, value);
   }
 
   /**

@@ -35,7 +35,7 @@ import { type Cmd, createExec, which } from "./exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
 import { Netns, parsePingSummary, pingArgs, pingTimeoutMs, quietEndpoint, type VethNic } from "./netns.ts";
-import { type LabwireObjects, Ovs, type OvsPort } from "./ovs.ts";
+import { type LabwireObjects, Ovs, ovsFailure, type OvsPort } from "./ovs.ts";
 
 /** Options for {@linkcode OvsBackend}. */
 export interface OvsBackendOptions {
@@ -283,6 +283,15 @@ export class OvsBackend implements Backend {
       if (!gone.has(port.name)) namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
     }
     await this.#netns.unplug(links, [...namespaces]);
+  }
+
+  /** Sets a bridge column (`bridge config`): `set config failed: ...` when OVS refuses it. */
+  async configureBridge(bridge: string, key: string, value: string): Promise<void> {
+    try {
+      await this.ovs.setBridgeConfig(bridge, key, value);
+    } catch (error) {
+      throw ovsFailure("set config", error);
+    }
   }
 
   /** Joins two patch ports. */

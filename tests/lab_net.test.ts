@@ -15,6 +15,12 @@ class RecordingBackend implements Backend {
     this.calls.push(`addBridge ${bridge}`);
     return Promise.resolve({ preexisting: this.preexisting.has(bridge) });
   }
+  configureBridge(bridge: string, key: string, value: string): Promise<void> {
+    this.calls.push(`configureBridge ${bridge} ${key}=${value}`);
+    return key === "bogus"
+      ? Promise.reject(new Error("set config failed: no column bogus"))
+      : Promise.resolve();
+  }
   removeBridge(bridge: string): Promise<void> {
     this.calls.push(`removeBridge ${bridge}`);
     return Promise.resolve();
@@ -101,6 +107,15 @@ function setup() {
 }
 
 describe("Lab networking", () => {
+  test("configureBridge() has the backend apply a setting before it is recorded", async () => {
+    const { backend, lab } = setup();
+    await lab.configureBridge("lab", "stp_enable=true");
+    assert.deepEqual(backend.calls, ["addBridge lab", "configureBridge lab stp_enable=true"]);
+    await assert.rejects(lab.configureBridge("lab", "bogus=1"), {
+      message: "set config failed: no column bogus",
+    });
+    assert.equal(lab.bridgeRows("minimega")[0]![6], '{"stp_enable":"true"}');
+  });
   test("a bridge the backend found and did not make is listed preexisting, also after JSON", async () => {
     const { backend, lab } = setup();
     backend.preexisting.add("br-ex");

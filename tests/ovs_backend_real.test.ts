@@ -85,6 +85,19 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
     }
   });
 
+  test("bridge config sets a Bridge column in Open vSwitch, and a wrong one is refused", async () => {
+    const exec = createExec();
+    await lab.configureBridge("mega_bridge", "stp_enable=true");
+    const stp = await exec("ovs-vsctl").args("--timeout=5", "get", "bridge", "mega_bridge", "stp_enable")
+      .env(env).text();
+    assert.equal(stp, "true");
+    await assert.rejects(lab.configureBridge("mega_bridge", "nonsense=1"), {
+      message:
+        /^set config failed: ovs cmd failed: \[set bridge mega_bridge nonsense=1\] ovs-vsctl: Bridge does not contain a column whose name matches "nonsense"$/,
+    });
+    await lab.configureBridge("mega_bridge", "stp_enable=false");
+  });
+
   test("a VM capture with tcpdump sees the ICMP of a ping", async () => {
     const pcap = path.join(dir, "a.pcap");
     await lab.captureVm("minimega", "a", "0", pcap);
