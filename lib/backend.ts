@@ -36,6 +36,12 @@ export interface PortSpec {
   };
 }
 
+/** Options for {@linkcode Backend.removePorts}. */
+export interface RemovePortsOptions {
+  /** Keep the VM NICs and host taps behind the ports, unplugged. @default {false} */
+  readonly keepNics?: boolean;
+}
+
 /** What {@linkcode Backend.addBridge} found. */
 export interface AddedBridge {
   /** The bridge existed and the backend did not make it (minimega's "preexisting"). */
@@ -137,15 +143,24 @@ export interface Backend {
    * that a backend can make them in one go. All or nothing: when it fails, none of them is left.
    */
   addPorts(bridge: string, ports: readonly PortSpec[]): Promise<void>;
-  /** Removes ports from a bridge, in one go. */
-  removePorts(bridge: string, ports: readonly string[]): Promise<void>;
+  /**
+   * Removes ports from a bridge, in one go; with `keepNics`, the VM NICs and host taps behind them stay,
+   * unplugged (`vm net disconnect`, or a move to another VLAN): their devices, addresses and neighbour
+   * caches, ready for a later `addPorts` of the same names.
+   */
+  removePorts(bridge: string, ports: readonly string[], options?: RemovePortsOptions): Promise<void>;
+  /**
+   * Destroys VM NICs kept off every bridge by `removePorts(..., { keepNics: true })` (a disconnected
+   * NIC's VM is flushed, or a container killed); a NIC that is gone already is no error.
+   */
+  destroyNics?(nics: readonly PortSpec[]): Promise<void>;
   /** Joins two existing patch ports (OVS `type=patch options:peer=...`): each one's frames enter the other's bridge. */
   addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void>;
   /** Adds a mirror. */
   addMirror(bridge: string, mirror: MirrorSpec): Promise<void>;
   /** Removes a mirror. */
   removeMirror(bridge: string, mirror: string): Promise<void>;
-  /** Gives the endpoint behind a port an IPv4 address (`10.0.0.1/24`). */
+  /** Gives the endpoint behind a port an IPv4 address (`10.0.0.1/24`); one it has already is no error. */
   addAddress(bridge: string, port: string, cidr: string): Promise<void>;
   /**
    * Gets the endpoint behind a port an address by DHCP.

@@ -7,7 +7,14 @@
  * @module
  */
 
-import { type Backend, NullBackend, type PingResult, type PortSpec, type VmSpec } from "./backend.ts";
+import {
+  type Backend,
+  NullBackend,
+  type PingResult,
+  type PortSpec,
+  type RemovePortsOptions,
+  type VmSpec,
+} from "./backend.ts";
 import { parseGoInt } from "./go_int.ts";
 import { isMulticastMac, MacGenerator, parseMac } from "./mac.ts";
 import { expandNames } from "./names.ts";
@@ -745,15 +752,39 @@ export class Lab {
    */
   async killVms(namespace: string, target: string): Promise<void> {
     const unplug: { bridge: string; tap: string }[] = [];
+    const containers: Vm[] = [];
     for (const vm of this.vmTargets(namespace, target)) {
       if (vm.state === "QUIT") continue;
       await this.#backend.killVm?.(this.#vmSpec(vm));
       vm.state = "QUIT";
       if (vm.type === "container") {
+        containers.push(vm);
         for (const nic of vm.nics) if (nic.bridge !== "") unplug.push({ bridge: nic.bridge, tap: nic.tap });
       }
     }
     await this.#unplug(unplug);
+    await this.#destroyUnplugged(containers);
+  }
+
+  /** Destroys the VMs' NICs that were kept unplugged (disconnected): they are on no bridge. */
+  async #destroyUnplugged(vms: readonly Vm[]): Promise<void> {
+    const specs: PortSpec[] = [];
+    for (const vm of vms) {
+      for (const [index, nic] of vm.nics.entries()) {
+        if (nic.bridge !== "") continue;
+        const tap: TapState = {
+          name: nic.tap,
+          role: "vm",
+          vlan: 0,
+          qinq: false,
+          mac: nic.mac,
+          namespace: vm.namespace,
+          addresses: [],
+        };
+        specs.push(this.#portSpec(tap, { vm, index }));
+      }
+    }
+    if (specs.length > 0) await this.#backend.destroyNics?.(specs);
   }
 
   async #replugContainer(vm: Vm): Promise<void> {
@@ -825,6 +856,7 @@ export class Lab {
       for (const nic of vm.nics) if (nic.bridge !== "") unplug.push({ bridge: nic.bridge, tap: nic.tap });
     }
     await this.#unplug(unplug);
+    await this.#destroyUnplugged(vms);
     const taps = new Set(vms.flatMap((vm) => vm.nics.map((nic) => nic.tap)));
     for (const ns of this.#namespaces.values()) ns.mirrors = ns.mirrors.filter((m) => !taps.has(m));
     for (const vm of vms) this.#vms.delete(vm.id);
@@ -832,9 +864,13 @@ export class Lab {
 
   /**
    * Removes taps from their bridges, with the mirrors that use them: per bridge, the mirrors first, then
-   * all the ports in one backend call. Taps no longer in the topology are skipped.
+   * all the ports in one backend call. Taps no longer in the topology are skipped. With `keepNics`, the
+   * VM NICs behind them stay, unplugged (disconnect, connect elsewhere).
    */
-  async #unplug(taps: readonly { bridge: string; tap: string }[]): Promise<void> {
+  async #unplug(
+    taps: readonly { bridge: string; tap: string }[],
+    options: RemovePortsOptions = {},
+  ): Promise<void> {
     for (const [bridge, items] of Map.groupBy(taps, (t) => t.bridge)) {
       const names = items.map((t) => t.tap).filter((tap) =>
         this.#topology.bridge(bridge)?.taps.has(tap) === true
@@ -847,7 +883,7 @@ export class Lab {
           }
         }
       }
-      if (names.length > 0) await this.#backend.removePorts(bridge, names);
+      if (names.length > 0) await this.#backend.removePorts(bridge, names, options);
     }
   }
 
@@ -889,7 +925,7 @@ export class Lab {
     for (const vm of vms) {
       const nic = this.#network(vm, index);
       const to = bridge ?? (nic.bridge !== "" ? nic.bridge : DEFAULT_BRIDGE_NAME);
-      if (nic.bridge !== "") await this.#unplug([{ bridge: nic.bridge, tap: nic.tap }]);
+      if (nic.bridge !== "") await this.#unplug([{ bridge: nic.bridge, tap: nic.tap }], { keepNics: true });
       const plan = this.#newPlan();
       this.#restoreNic(vm, index, to, vlan, false, plan);
       await this.#plugWithAddresses(plan);
@@ -904,7 +940,8 @@ export class Lab {
     for (const vm of vms) {
       const nic = this.#network(vm, index);
       if (nic.bridge === "") continue;
-      await this.#unplug([{ bridge: nic.bridge, tap: nic.tap }]);
+      // the NIC stays (a KVM VM's QEMU holds its tap), unplugged, until it is connected again or flushed
+      await this.#unplug([{ bridge: nic.bridge, tap: nic.tap }], { keepNics: true });
       vm.nics[index] = { ...nic, bridge: "", vlan: DISCONNECTED };
     }
   }

@@ -285,9 +285,9 @@ export class Netns {
     await this.unplug([hostEnd]);
   }
 
-  /** Gives an interface inside a namespace an IPv4 address (`10.0.0.1/24`). */
+  /** Gives an interface inside a namespace an IPv4 address (`10.0.0.1/24`); one it has is no error. */
   async addAddress(namespace: string, ifname: string, cidr: string): Promise<void> {
-    await new IpBatch({ exec: this.#exec, namespace }).add("addr", "add", cidr, "dev", ifname).run();
+    await new IpBatch({ exec: this.#exec, namespace }).add("addr", "replace", cidr, "dev", ifname).run();
   }
 
   /**

@@ -28,6 +28,7 @@ import type {
   MirrorSpec,
   PingResult,
   PortSpec,
+  RemovePortsOptions,
   VmSpec,
 } from "./backend.ts";
 import { dhcpLease } from "./dhcp.ts";
@@ -202,8 +203,11 @@ export class OvsBackend implements Backend {
         }
       }
     }
+    // a NIC kept unplugged (vm net disconnect) comes back as it is: only new devices are made
+    const newTaps = taps.filter((tap) => !this.nameInUse(tap));
+    const newVeths = veths.filter((v) => !this.nameInUse(v.hostEnd));
     const tapBatch = this.#batch();
-    for (const tap of taps) {
+    for (const tap of newTaps) {
       tapBatch.add("tuntap", "add", "dev", tap, "mode", "tap")
         .add("link", "set", "dev", tap, "addrgenmode", "none")
         .add("link", "set", "dev", tap, "up");
@@ -211,7 +215,7 @@ export class OvsBackend implements Backend {
     let created: string[] = [];
     try {
       await tapBatch.run();
-      created = await this.#netns.plug(veths, {
+      created = await this.#netns.plug(newVeths, {
         checksumOffloadOff: (await this.ovs.datapathType()) === "netdev",
       });
       const { missing } = await this.ovs.addPorts(bridge, ovsPorts);
@@ -219,7 +223,7 @@ export class OvsBackend implements Backend {
         this.#warn(`interface ${name} does not exist (yet): bridge ${bridge} trunks to it once it appears`);
       }
     } catch (error) {
-      await this.#netns.unplug([...taps, ...veths.map((v) => v.hostEnd)], created).catch(() => {});
+      await this.#netns.unplug([...newTaps, ...newVeths.map((v) => v.hostEnd)], created).catch(() => {});
       throw error;
     }
     for (const tap of taps) this.#nics.set(tap, { kind: "kvm" });
@@ -254,13 +258,36 @@ export class OvsBackend implements Backend {
 
   /**
    * Removes ports in one transaction, then the devices behind VM NICs (veth pairs, taps) and the
-   * namespaces left without NICs, in one `ip -batch`.
+   * namespaces left without NICs, in one `ip -batch`. With `keepNics`, only the ports go: the devices
+   * stay, addresses and all, for a later `addPorts` (`vm net disconnect`, `vm net connect`).
    */
-  async removePorts(bridge: string, ports: readonly string[]): Promise<void> {
+  async removePorts(
+    bridge: string,
+    ports: readonly string[],
+    options: RemovePortsOptions = {},
+  ): Promise<void> {
     if (ports.length === 0) return;
+    if (options.keepNics === true) return await this.ovs.deletePorts(bridge, ports);
     const made = await this.ovs.listLabwire();
     await this.ovs.deletePorts(bridge, ports);
     await this.#dropDevices(made, ports);
+  }
+
+  /**
+   * Destroys VM NICs kept unplugged: KVM taps, container veth pairs, and the namespaces no labwire port
+   * needs any more; what is gone already is no error.
+   */
+  async destroyNics(nics: readonly PortSpec[]): Promise<void> {
+    if (nics.length === 0) return;
+    const namespaces = new Set<string>();
+    for (const nic of nics) {
+      if (nic.vm?.type === "container") namespaces.add(`${this.#prefix}${nic.vm.namespace}-${nic.vm.name}`);
+      this.#nics.delete(nic.name);
+    }
+    for (const port of (await this.ovs.listLabwire()).ports) {
+      namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
+    }
+    await this.#netns.unplug(nics.map((n) => n.name), [...namespaces]);
   }
 
   /**
@@ -319,7 +346,7 @@ export class OvsBackend implements Backend {
       );
     }
     if (device !== undefined) return await this.#netns.addAddress(device.namespace, device.ifname, cidr);
-    await this.#batch().add("addr", "add", cidr, "dev", port).run();
+    await this.#batch().add("addr", "replace", cidr, "dev", port).run();
   }
 
   /**

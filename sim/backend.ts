@@ -15,12 +15,14 @@ import {
   PING_WAIT_MS,
   type PingResult,
   type PortSpec,
+  type RemovePortsOptions,
 } from "../lib/backend.ts";
 import { compileFilter } from "../lib/bpf.ts";
 import { isMulticastMac } from "../lib/mac.ts";
 import type { PcapWriter } from "../lib/pcap.ts";
 import { openPcapFile } from "../lib/pcap_file.ts";
 import { SimHost } from "./host.ts";
+import type { PortObserver, SimBridge } from "./bridge.ts";
 import { SimNetwork } from "./network.ts";
 
 /** Options for {@linkcode SimBackend}. */
@@ -33,10 +35,22 @@ export interface SimBackendOptions {
   onWarning?: (message: string) => void;
 }
 
+/**
+ * A capture of a port's frames. It follows its port: while the port is unplugged (a VM NIC disconnected) it
+ * waits, and it goes on when a port of that name is plugged into a bridge again, as tcpdump on a kept tap.
+ */
 interface RunningCapture {
-  readonly bridge: string;
+  readonly port: string;
   readonly writer: PcapWriter;
-  readonly stop: () => void;
+  readonly observer: PortObserver;
+  /** The bridge it observes now, and how to stop observing; none while its port is unplugged. */
+  watching: { readonly bridge: string; readonly stop: () => void } | undefined;
+}
+
+/** A host behind a VM NIC or host tap, and the bridge its cable is plugged into. */
+interface SimNic {
+  readonly host: SimHost;
+  readonly cable: { bridge: SimBridge | undefined };
 }
 
 /** The far end of a capture tap or a trunk: an interface that is up and takes frames silently. */
@@ -61,7 +75,10 @@ export class SimBackend implements Backend {
   readonly name = "sim";
   /** The simulated network. */
   readonly network: SimNetwork;
-  #hosts = new Map<string, SimHost>();
+  /** The hosts behind plugged ports, by `bridge/port`. */
+  #hosts = new Map<string, SimNic>();
+  /** NICs kept unplugged (`removePorts(..., { keepNics: true })`), by port name. */
+  #kept = new Map<string, SimNic>();
   /** Why a port has no host behind it. */
   #unreachable = new Map<string, string>();
   #captures = new Map<number, RunningCapture>();
@@ -92,7 +109,9 @@ export class SimBackend implements Backend {
   /** Removes a bridge with its hosts, and stops its captures. */
   async removeBridge(bridge: string): Promise<void> {
     if (!this.network.hasBridge(bridge)) return;
-    for (const [id, capture] of this.#captures) if (capture.bridge === bridge) await this.stopCapture(id);
+    for (const [id, capture] of this.#captures) {
+      if (capture.watching?.bridge === bridge) await this.stopCapture(id);
+    }
     for (const key of [...this.#hosts.keys()]) if (key.startsWith(`${bridge}/`)) this.#hosts.delete(key);
     this.network.removeBridge(bridge);
   }
@@ -115,6 +134,11 @@ export class SimBackend implements Backend {
   #addPort(bridge: string, port: PortSpec): void {
     const b = this.network.bridge(bridge);
     b.addPort(port.name, port.mode);
+    for (const capture of this.#captures.values()) {
+      if (capture.port === port.name && capture.watching === undefined) {
+        capture.watching = { bridge, stop: b.observe(port.name, capture.observer) };
+      }
+    }
     if (port.role === "patch") return; // its link comes with addPatch()
     if (port.role === "capture" || port.role === "trunk" || port.role === "tunnel") {
       // a device that is up but answers nothing: what the port transmits can be captured there
@@ -127,19 +151,30 @@ export class SimBackend implements Backend {
         this.#unreachable.set(`${bridge}/${port.name}`, `its MAC ${port.mac} is a multicast address`);
         return;
       }
-      const host = new SimHost({
-        mac: port.mac,
-        name: port.name,
-        scheduler: this.network.clock,
-        transmit: (buf, off, len) => b.transmitFrom(port.name, buf, off, len),
-      });
-      b.attach(port.name, host);
-      this.#hosts.set(`${bridge}/${port.name}`, host);
+      // a NIC kept unplugged comes back with its addresses and ARP cache
+      const kept = this.#kept.get(port.name);
+      this.#kept.delete(port.name);
+      const nic = kept ?? this.#newNic(port.name, port.mac);
+      nic.cable.bridge = b;
+      b.attach(port.name, nic.host);
+      this.#hosts.set(`${bridge}/${port.name}`, nic);
     }
   }
 
-  /** Removes ports and their hosts. */
-  removePorts(bridge: string, ports: readonly string[]): Promise<void> {
+  /** A host behind a NIC, sending through whichever bridge its cable is plugged into (none: frames lost). */
+  #newNic(name: string, mac: string): SimNic {
+    const cable: { bridge: SimBridge | undefined } = { bridge: undefined };
+    const host = new SimHost({
+      mac,
+      name,
+      scheduler: this.network.clock,
+      transmit: (buf, off, len) => cable.bridge?.transmitFrom(name, buf, off, len),
+    });
+    return { host, cable };
+  }
+
+  /** Removes ports and their hosts; with `keepNics`, the hosts stay, unplugged, for a later `addPorts`. */
+  removePorts(bridge: string, ports: readonly string[], options: RemovePortsOptions = {}): Promise<void> {
     for (const port of ports) {
       if (this.network.hasBridge(bridge)) {
         const b = this.network.bridge(bridge);
@@ -148,9 +183,25 @@ export class SimBackend implements Backend {
         }
         b.removePort(port);
       }
+      for (const capture of this.#captures.values()) {
+        if (capture.port !== port || capture.watching?.bridge !== bridge) continue;
+        capture.watching.stop();
+        capture.watching = undefined;
+      }
+      const nic = this.#hosts.get(`${bridge}/${port}`);
       this.#hosts.delete(`${bridge}/${port}`);
       this.#unreachable.delete(`${bridge}/${port}`);
+      if (nic !== undefined && options.keepNics === true) {
+        nic.cable.bridge = undefined;
+        this.#kept.set(port, nic);
+      }
     }
+    return Promise.resolve();
+  }
+
+  /** Forgets hosts kept unplugged. */
+  destroyNics(nics: readonly PortSpec[]): Promise<void> {
+    for (const nic of nics) this.#kept.delete(nic.name);
     return Promise.resolve();
   }
 
@@ -177,9 +228,10 @@ export class SimBackend implements Backend {
     return Promise.resolve();
   }
 
-  /** Gives the host behind a port an address. */
+  /** Gives the host behind a port an address (one it has already is no error). */
   addAddress(bridge: string, port: string, cidr: string): Promise<void> {
-    this.#host(bridge, port).addAddress(cidr);
+    const host = this.#host(bridge, port);
+    if (!host.addresses().includes(cidr)) host.addAddress(cidr);
     return Promise.resolve();
   }
 
@@ -198,10 +250,16 @@ export class SimBackend implements Backend {
     const bridge = this.network.bridge(capture.bridge);
     const writer = this.#openPcap(capture.path, capture.snaplen);
     const clock = this.network.clock;
-    const stop = bridge.observe(capture.port, (_direction, buf, off, len) => {
+    const observer: PortObserver = (_direction, buf, off, len) => {
       if (filter(buf, off, len)) writer.write(buf, off, len, clock.now());
+    };
+    const stop = bridge.observe(capture.port, observer);
+    this.#captures.set(capture.id, {
+      port: capture.port,
+      writer,
+      observer,
+      watching: { bridge: capture.bridge, stop },
     });
-    this.#captures.set(capture.id, { bridge: capture.bridge, writer, stop });
     return Promise.resolve();
   }
 
@@ -209,7 +267,7 @@ export class SimBackend implements Backend {
   stopCapture(id: number): Promise<void> {
     const capture = this.#captures.get(id);
     if (capture !== undefined) {
-      capture.stop();
+      capture.watching?.stop();
       capture.writer.close();
       this.#captures.delete(id);
     }
@@ -247,7 +305,7 @@ export class SimBackend implements Backend {
   }
 
   #host(bridge: string, port: string): SimHost {
-    const host = this.#hosts.get(`${bridge}/${port}`);
+    const host = this.#hosts.get(`${bridge}/${port}`)?.host;
     if (host === undefined) {
       throw new Error(`Cannot reach the endpoint behind ${bridge}/${port}: nothing is plugged in`);
     }

@@ -117,6 +117,11 @@ describe("labwire --backend ovs", { skip, timeout: 180_000 }, () => {
         // the guests boot in 3 to 5 s under TCG: ping long enough for replies to start
         "ping lwkvmtap 10.77.1.50 75",
         "ping lwkvmtap 10.77.1.51 3",
+        // unplugged, the guest's NIC keeps its tap (QEMU holds it): plugged in again, it answers at once
+        "vm net disconnect lwguest 0",
+        "ping lwkvmtap 10.77.1.50 2",
+        "vm net connect lwguest 0 LAN",
+        "ping lwkvmtap 10.77.1.50 3",
         "vm net ip lwguest 0 10.77.1.60/24",
         "vm kill all",
         "vm flush",
@@ -130,6 +135,8 @@ describe("labwire --backend ovs", { skip, timeout: 180_000 }, () => {
     assert.equal(r.code, 1, "the vm net ip line fails");
     assert.match(r.stdout, /^lwkvmtap \| 10\.77\.1\.50 \| 75 +\| [1-9]\d*\s*$/m, `${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /^lwkvmtap \| 10\.77\.1\.51 \| 3 +\| 0\s*$/m, r.stdout);
+    assert.match(r.stdout, /^lwkvmtap \| 10\.77\.1\.50 \| 2 +\| 0\s*$/m, "nothing while disconnected");
+    assert.match(r.stdout, /^lwkvmtap \| 10\.77\.1\.50 \| 3 +\| 3\s*$/m, "every echo once connected again");
     assert.match(
       r.stderr,
       /^E: Cannot set 10\.77\.1\.60\/24 on KVM VM NIC mega_tap\d+ from outside the guest: configure it in the guest \(the test guest of scripts\/guest-image\.sh takes labwire_ip= on its kernel command line\)\n$/,

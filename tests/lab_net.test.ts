@@ -2,7 +2,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Backend, CaptureSpec, MirrorSpec, PingResult, PortSpec, VmSpec } from "../lib/backend.ts";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { Lab } from "../lib/lab.ts";
+import { observePcap } from "../lib/observe.ts";
+import { SimBackend } from "../sim/backend.ts";
 
 /** A backend that records what it is asked to do. */
 class RecordingBackend implements Backend {
@@ -31,9 +36,15 @@ class RecordingBackend implements Backend {
     this.calls.push(`addPorts ${bridge} ${shown.join(", ")}`);
     return Promise.resolve();
   }
-  removePorts(bridge: string, ports: readonly string[]): Promise<void> {
+  removePorts(bridge: string, ports: readonly string[], options: { keepNics?: boolean } = {}): Promise<void> {
     for (const port of ports) this.ports.delete(port);
-    this.calls.push(`removePorts ${bridge} ${ports.join(" ")}`);
+    this.calls.push(
+      `removePorts ${bridge} ${ports.join(" ")}${options.keepNics === true ? " (keep the NICs)" : ""}`,
+    );
+    return Promise.resolve();
+  }
+  destroyNics(nics: readonly PortSpec[]): Promise<void> {
+    this.calls.push(`destroyNics ${nics.map((n) => `${n.name} ${n.vm?.name}:${n.vm?.nic}`).join(", ")}`);
     return Promise.resolve();
   }
   addPatch(bridgeA: string, portA: string, bridgeB: string, portB: string): Promise<void> {
@@ -107,6 +118,27 @@ function setup() {
 }
 
 describe("Lab networking", () => {
+  test("a disconnected NIC is kept, plugged in again by connect, and destroyed with its VM", async () => {
+    const { backend, lab } = setup();
+    lab.configureNetworks("minimega", ["LAN", "DMZ"]);
+    await lab.launchVms("minimega", "kvm", "a");
+    await lab.addVmAddress("minimega", "a", "1", "10.0.0.1/24");
+    backend.calls.length = 0;
+    await lab.disconnectVmNic("minimega", "a", "1");
+    await lab.connectVmNic("minimega", "a", "1", "LAN");
+    await lab.disconnectVmNic("minimega", "a", "1");
+    await lab.killVms("minimega", "a");
+    await lab.flushVms("minimega");
+    assert.deepEqual(backend.calls, [
+      "removePorts mega_bridge mega_tap1 (keep the NICs)",
+      "addBridge mega_bridge",
+      'addPorts mega_bridge mega_tap1 vm {"kind":"access","tag":101}',
+      "addAddress mega_bridge mega_tap1 10.0.0.1/24",
+      "removePorts mega_bridge mega_tap1 (keep the NICs)",
+      "removePorts mega_bridge mega_tap0",
+      "destroyNics mega_tap1 a:1",
+    ]);
+  });
   test("configureBridge() has the backend apply a setting before it is recorded", async () => {
     const { backend, lab } = setup();
     await lab.configureBridge("lab", "stp_enable=true");
@@ -303,5 +335,41 @@ describe("Lab networking", () => {
       "killVm b",
     ]);
     assert.deepEqual(lab.vms("minimega"), []);
+  });
+});
+
+describe("Lab networking on the simulator", () => {
+  test("a VM capture follows its NIC across disconnect and connect, and the NIC keeps its ARP cache", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-labnet-"));
+    try {
+      const lab = new Lab({ backend: new SimBackend(), macSeed: 1 });
+      lab.configureNetworks("minimega", ["LAN"]);
+      await lab.launchVms("minimega", "container", "a,b");
+      await lab.addVmAddress("minimega", "a", "0", "10.0.0.1/24");
+      await lab.addVmAddress("minimega", "b", "0", "10.0.0.2/24");
+      const pcap = path.join(dir, "b.pcap");
+      await lab.captureVm("minimega", "b", "0", pcap);
+      assert.deepEqual(await lab.ping("minimega", "b:0", "10.0.0.1", 1), { sent: 1, received: 1 });
+      await lab.disconnectVmNic("minimega", "b", "0");
+      assert.deepEqual(
+        await lab.ping("minimega", "b:0", "10.0.0.1", 1).catch((e: Error) => e.message),
+        "Cannot ping from b:0: the NIC is disconnected",
+      );
+      await lab.connectVmNic("minimega", "b", "0", "LAN");
+      assert.deepEqual(await lab.ping("minimega", "b:0", "10.0.0.1", 1), { sent: 1, received: 1 });
+      await lab.clearCaptures("minimega");
+      const seen = observePcap(fs.readFileSync(pcap)).map((l) => l.replace(/^\S+ > \S+, /, ""));
+      // one ARP exchange only: b kept 10.0.0.1's MAC while it was unplugged
+      assert.deepEqual(seen, [
+        "ARP, Request who-has 10.0.0.1 tell 10.0.0.2",
+        `ARP, Reply 10.0.0.1 is-at ${lab.findVm("minimega", "a")!.nics[0]!.mac}`,
+        "IPv4 10.0.0.2 > 10.0.0.1: ICMP echo request, seq 1",
+        "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, seq 1",
+        "IPv4 10.0.0.2 > 10.0.0.1: ICMP echo request, seq 1",
+        "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, seq 1",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
