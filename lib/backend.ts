@@ -136,7 +136,10 @@ export interface Backend {
    * @throws {Error} `set config failed: ...` when the backend refuses it (minimega's words).
    */
   configureBridge?(bridge: string, key: string, value: string): Promise<void>;
-  /** Removes a bridge and everything on it. */
+  /**
+   * Removes a bridge the lab no longer uses (its ports are gone). A backend shared with other labs keeps
+   * one that something else still uses, or that it did not make.
+   */
   removeBridge(bridge: string): Promise<void>;
   /**
    * Adds ports to a bridge, all a step has for that bridge in one call (every NIC of a `vm launch`), so
@@ -177,6 +180,11 @@ export interface Backend {
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult>;
   /** Launches a VM, paused, once its NICs are plugged (backends that run VMs: QEMU for KVM VMs). */
   launchVm?(vm: VmSpec): Promise<void>;
+  /**
+   * Adds NICs to a VM that runs (`vm net add`): the backend's VM gets them now, as minimega hot-plugs
+   * them into QEMU. Their ports are plugged already. `nics` are positions in `vm.nics`.
+   */
+  hotplugNics?(vm: VmSpec, nics: readonly number[]): Promise<void>;
   /** Runs a paused VM. */
   startVm?(vm: VmSpec): Promise<void>;
   /** Pauses a running VM. */

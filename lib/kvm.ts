@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
-import { qemuArgs, type QemuLaunch } from "./qemu.ts";
+import { qemuArgs, type QemuLaunch, type QemuNic } from "./qemu.ts";
 
 /** Options for {@linkcode Kvm}. */
 export interface KvmOptions {
@@ -640,6 +640,32 @@ export class Kvm {
       args === undefined ? { execute } : { execute, arguments: args },
     ]);
     return result;
+  }
+
+  /**
+   * Hot-plugs a NIC into a VM as minimega's `vm net add` does: QMP `netdev_add` of the tap (made
+   * beforehand, `script=no`, `vnet_hdr=off` for the userspace datapath), then `device_add` of the NIC on
+   * the root bus `pci.0`, with the tap's name as the ids.
+   *
+   * @throws {KvmError} When the VM is not running; {@linkcode QmpError} when QEMU refuses.
+   */
+  async addNic(name: string, nic: QemuNic): Promise<void> {
+    const action = `add NIC ${nic.tap} to`;
+    await this.#qmp(name, action, "netdev_add", {
+      type: "tap",
+      id: nic.tap,
+      ifname: nic.tap,
+      script: "no",
+      downscript: "no",
+      vnet_hdr: false,
+    });
+    await this.#qmp(name, action, "device_add", {
+      driver: nic.driver,
+      id: nic.tap,
+      netdev: nic.tap,
+      mac: nic.mac,
+      bus: "pci.0",
+    });
   }
 
   /** Resumes a VM (QMP `cont`): a launched VM starts running. */

@@ -431,10 +431,7 @@ export class Lab {
    */
   async clearAll(): Promise<void> {
     await this.destroyNamespace("all");
-    for (const name of this.#topology.bridgeNames()) {
-      await this.#backend.removeBridge(name);
-      this.#topology.deleteBridge(name);
-    }
+    for (const name of this.#topology.bridgeNames()) await this.#teardownBridge(name);
     this.vlans.reset();
   }
 
@@ -887,7 +884,11 @@ export class Lab {
     }
   }
 
-  /** Adds NICs to VMs (`vm net add`): KVM VMs only, as in minimega. */
+  /**
+   * Adds NICs to VMs (`vm net add`): KVM VMs only, as in minimega. The ports are plugged (all or
+   * nothing), then a VM that runs gets the NICs hot-plugged by the backend (QEMU: `netdev_add`,
+   * `device_add`).
+   */
   async addVmNics(namespace: string, target: string, specs: readonly string[]): Promise<void> {
     const vms = this.vmTargets(namespace, target);
     for (const vm of vms) if (vm.type !== "kvm") throw new VmError("unable to get Kvm");
@@ -902,6 +903,20 @@ export class Lab {
     } catch (error) {
       for (const [i, vm] of vms.entries()) vm.nics.length = before[i]!;
       throw error;
+    }
+    // a VM that runs gets its new NICs now (QEMU hot-plug); one that quit gets them when it starts again
+    for (const [i, vm] of vms.entries()) {
+      if (vm.state === "QUIT") continue;
+      const added = Array.from({ length: vm.nics.length - before[i]! }, (_, k) => before[i]! + k);
+      try {
+        await this.#backend.hotplugNics?.(this.#vmSpec(vm), added);
+      } catch (error) {
+        // this VM's new NICs go again; the VMs before it keep theirs
+        const nics = vm.nics.slice(before[i]!);
+        await this.#unplug(nics.map((nic) => ({ bridge: nic.bridge, tap: nic.tap })));
+        vm.nics.length = before[i]!;
+        throw error;
+      }
     }
   }
 
@@ -1296,6 +1311,17 @@ export class Lab {
           "flush the VMs or disconnect their NICs first",
       );
     }
+    await this.#teardownBridge(bridgeName);
+  }
+
+  /**
+   * Takes everything of the lab off a bridge (captures, patch links, host taps, trunks, any other port),
+   * then asks the backend to remove the bridge, which it keeps when something else still uses it (another
+   * lab's ports) or it was there before; and forgets it.
+   */
+  async #teardownBridge(bridgeName: string): Promise<void> {
+    const bridge = this.#topology.bridge(bridgeName);
+    if (bridge === undefined) return;
     for (const capture of this.#captures.filter((c) => c.bridge === bridgeName)) {
       await this.#stopCapture(capture);
     }
@@ -1307,6 +1333,9 @@ export class Lab {
         await this.#destroyHostTap(name, bridgeName, tap);
       }
     }
+    await this.#unplug([...bridge.taps.keys()].map((tap) => ({ bridge: bridgeName, tap })));
+    if (bridge.trunks.length > 0) await this.#backend.removePorts(bridgeName, [...bridge.trunks]);
+    bridge.trunks.length = 0;
     await this.#backend.removeBridge(bridgeName);
     this.#topology.deleteBridge(bridgeName);
   }

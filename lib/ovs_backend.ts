@@ -135,21 +135,14 @@ export class OvsBackend implements Backend {
   }
 
   /**
-   * Deletes a bridge with its ports, and the devices and namespaces of VM NICs still on it. A bridge labwire
-   * did not make (preexisting) is never deleted, as in minimega: only labwire's ports and mirrors leave it.
+   * Deletes a bridge the lab no longer uses, unless something still uses it: another lab's ports (two
+   * labs on one Open vSwitch may share `mega_bridge`), or the bridge was there before labwire (a
+   * preexisting bridge is never deleted, as in minimega).
    */
   async removeBridge(bridge: string): Promise<void> {
-    const made = await this.ovs.listLabwire();
-    const ports = made.ports.filter((p) => p.bridge === bridge).map((p) => p.name);
-    if (made.bridges.includes(bridge)) {
-      await this.ovs.deleteBridge(bridge);
-    } else {
-      for (const mirror of made.mirrors.filter((m) => m.bridge === bridge)) {
-        await this.ovs.deleteMirror(bridge, mirror.name);
-      }
-      if (ports.length > 0) await this.ovs.deletePorts(bridge, ports);
-    }
-    await this.#dropDevices(made, ports);
+    if (!(await this.ovs.listLabwire()).bridges.includes(bridge)) return;
+    const ports = await this.ovs.transaction().add("list-ports", bridge).run();
+    if (ports.trim() === "") await this.ovs.deleteBridge(bridge);
   }
 
   /**
@@ -494,6 +487,15 @@ export class OvsBackend implements Backend {
         nics: vm.nics,
         kvm: Kvm.kvmAvailable(),
       }));
+  }
+
+  /** Hot-plugs NICs into a KVM VM's QEMU (QMP `netdev_add`, `device_add` on `pci.0`), as minimega does. */
+  async hotplugNics(vm: VmSpec, nics: readonly number[]): Promise<void> {
+    if (vm.type !== "kvm") return;
+    for (const i of nics) {
+      const nic = vm.nics[i];
+      if (nic !== undefined) await this.#onKvm(vm, (name) => this.#kvm.addNic(name, nic));
+    }
   }
 
   /**

@@ -11,11 +11,21 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { createExec, nodeRunner } from "../lib/exec.ts";
+import { qmpExchange } from "../lib/kvm.ts";
 import { Lab } from "../lib/lab.ts";
 import { OvsBackend } from "../lib/ovs_backend.ts";
 import { type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
-const PROGRAMS = ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "tcpdump", "ethtool"];
+const PROGRAMS = [
+  "ovs-vsctl",
+  "ovsdb-server",
+  "ovs-vswitchd",
+  "ip",
+  "ping",
+  "tcpdump",
+  "ethtool",
+  "qemu-system-x86_64",
+];
 const skip = skipUnless("ovs_backend_real.test.ts", PROGRAMS);
 
 describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
@@ -96,6 +106,43 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
         /^set config failed: ovs cmd failed: \[set bridge mega_bridge nonsense=1\] ovs-vsctl: Bridge does not contain a column whose name matches "nonsense"$/,
     });
     await lab.configureBridge("mega_bridge", "stp_enable=false");
+  });
+
+  test("vm net add hot-plugs the NIC into a KVM VM's QEMU, its tap on the bridge", async () => {
+    const runDir = path.join(dir, "kvm");
+    const kvmLab = new Lab({
+      backend: new OvsBackend({ env, runDir, namespacePrefix: `lwk${process.pid}-` }),
+    });
+    try {
+      kvmLab.configureNetworks("minimega", ["LAN"]);
+      kvmLab.setVmConfig("minimega", "memory", "64");
+      await kvmLab.launchVms("minimega", "kvm", "lwhp");
+      await kvmLab.addVmNics("minimega", "lwhp", ["DMZ,02:00:00:77:00:09,virtio-net-pci"]);
+      const nic = kvmLab.findVm("minimega", "lwhp")!.nics[1]!;
+      const qmp = path.join(runDir, "minimega-lwhp", "qmp.sock");
+      const [mac, driver] = await qmpExchange(qmp, [
+        { execute: "qom-get", arguments: { path: `/machine/peripheral/${nic.tap}`, property: "mac" } },
+        { execute: "qom-get", arguments: { path: `/machine/peripheral/${nic.tap}`, property: "type" } },
+      ]);
+      assert.deepEqual([mac, driver], ["02:00:00:77:00:09", "virtio-net-pci"]);
+      const tag = await createExec()("ovs-vsctl").args("--timeout=5", "get", "port", nic.tap, "tag").env(env)
+        .text();
+      assert.equal(tag, String(kvmLab.vlans.lookup("minimega", "DMZ").vlan));
+      // two labs share mega_bridge: clearing this one leaves the other's ports, and the bridge
+      const taps = kvmLab.findVm("minimega", "lwhp")!.nics.map((n) => n.tap);
+      await kvmLab.clearAll();
+      const left = (await createExec()("ovs-vsctl").args("--timeout=5", "list-ports", "mega_bridge").env(env)
+        .lines()).filter((p) => p.startsWith("mega_tap"));
+      assert.deepEqual(
+        left,
+        lab.vms("minimega").flatMap((vm) => vm.nics.map((n) => n.tap)).filter((t) => !taps.includes(t))
+          .sort(),
+      );
+      assert.ok(left.length >= 3, left.join(" "));
+    } finally {
+      await kvmLab.clearAll();
+      await kvmLab.close();
+    }
   });
 
   test("a VM capture with tcpdump sees the ICMP of a ping", async () => {
