@@ -36,7 +36,7 @@ import { type Cmd, createExec, which } from "./exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
 import { Netns, parsePingSummary, pingArgs, pingTimeoutMs, quietEndpoint, type VethNic } from "./netns.ts";
-import { type LabwireObjects, Ovs, ovsFailure, type OvsPort } from "./ovs.ts";
+import { type LabwireObjects, type LabwirePort, Ovs, ovsFailure, type OvsPort } from "./ovs.ts";
 
 /** Options for {@linkcode OvsBackend}. */
 export interface OvsBackendOptions {
@@ -173,7 +173,7 @@ export class OvsBackend implements Backend {
             });
             continue;
           }
-          const namespace = `${this.#prefix}${port.vm.namespace}-${port.vm.name}`;
+          const namespace = this.#namespaceOf(port.vm);
           const ifname = `veth${port.vm.nic}`;
           veths.push({ hostEnd: port.name, namespace, ifname, mac: port.mac ?? "" });
           // recorded in OVS, so that a later process finds the namespace behind the port
@@ -274,13 +274,10 @@ export class OvsBackend implements Backend {
     if (nics.length === 0) return;
     const namespaces = new Set<string>();
     for (const nic of nics) {
-      if (nic.vm?.type === "container") namespaces.add(`${this.#prefix}${nic.vm.namespace}-${nic.vm.name}`);
+      if (nic.vm?.type === "container") namespaces.add(this.#namespaceOf(nic.vm));
       this.#nics.delete(nic.name);
     }
-    for (const port of (await this.ovs.listLabwire()).ports) {
-      namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
-    }
-    await this.#netns.unplug(nics.map((n) => n.name), [...namespaces]);
+    await this.#destroy(nics.map((n) => n.name), namespaces, (await this.ovs.listLabwire()).ports);
   }
 
   /**
@@ -299,10 +296,25 @@ export class OvsBackend implements Backend {
       if (device.kind === "container") namespaces.add(device.namespace);
       this.#nics.delete(port.name);
     }
-    for (const port of made.ports) {
-      if (!gone.has(port.name)) namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
-    }
+    await this.#destroy(links, namespaces, made.ports.filter((port) => !gone.has(port.name)));
+  }
+
+  /**
+   * Deletes links (veth host ends, taps), and the namespaces among `namespaces` that no port left in OVS
+   * still needs (a container VM's other NICs).
+   */
+  async #destroy(
+    links: readonly string[],
+    namespaces: Set<string>,
+    left: readonly LabwirePort[],
+  ): Promise<void> {
+    for (const port of left) namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
     await this.#netns.unplug(links, [...namespaces]);
+  }
+
+  /** The network namespace of a container VM. */
+  #namespaceOf(vm: { readonly namespace: string; readonly name: string }): string {
+    return `${this.#prefix}${vm.namespace}-${vm.name}`;
   }
 
   /** Sets a bridge column (`bridge config`): `set config failed: ...` when OVS refuses it. */
