@@ -13,6 +13,7 @@ import process from "node:process";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
+import { ACCEL_ENV, type AccelChoice, parseAccelChoice } from "./lib/accel.ts";
 import { formatArgv } from "./lib/exec.ts";
 import { parseVlanRange } from "./lib/lab.ts";
 import { LabRunner } from "./lib/runner.ts";
@@ -31,6 +32,8 @@ Options:
                          and the run goes on (minimega's minitest format)
   -k, --keep-going       go on after a failed command (the exit status is still 1)
       --backend NAME     sim (the default, or $LABWIRE_BACKEND) or ovs
+      --accel NAME       QEMU's accelerator for KVM VMs: kvm, tcg or auto (the default, or $LABWIRE_ACCEL):
+                         KVM only where it is proven to work
       --state PATH       keep the lab in PATH between runs, safely shared by concurrent runs
                          (default: $LABWIRE_STATE, else nothing is kept)
       --vlan-range MIN-MAX
@@ -58,6 +61,7 @@ interface CliOptions {
   readonly vlanRange: { min: number; max: number } | undefined;
   readonly seed: string | undefined;
   readonly backend: "sim" | "ovs";
+  readonly accel: AccelChoice | undefined;
   readonly trace: boolean;
   readonly quiet: boolean;
 }
@@ -73,6 +77,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
         transcript: { type: "boolean" },
         "keep-going": { type: "boolean", short: "k" },
         backend: { type: "string" },
+        accel: { type: "string" },
         state: { type: "string" },
         "vlan-range": { type: "string" },
         seed: { type: "string" },
@@ -97,6 +102,13 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
   if (backend !== "sim" && backend !== "ovs") {
     throw new UsageError(`Cannot use backend '${backend}': choose sim or ovs`);
   }
+  let accel: AccelChoice | undefined;
+  try {
+    const text = values.accel ?? (process.env[ACCEL_ENV] || undefined);
+    if (text !== undefined) accel = parseAccelChoice(text);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   let vlanRange: { min: number; max: number } | undefined;
   if (values["vlan-range"] !== undefined) {
     try {
@@ -115,6 +127,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     vlanRange,
     seed: values.seed,
     backend,
+    accel,
     trace: values.trace ?? false,
     quiet: values.quiet ?? false,
   };
@@ -217,6 +230,7 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
     ...(opts.seed === undefined ? {} : { macSeed: opts.seed }),
     backend: opts.backend,
+    ...(opts.accel === undefined ? {} : { accel: opts.accel }),
     onWarning: (message) => {
       if (!opts.quiet) write(process.stderr, `warning: ${message}`);
     },

@@ -49,6 +49,7 @@ export * from "./lib/ovs.ts";
 export * from "./lib/ovs_backend.ts";
 export * from "./lib/qemu.ts";
 export * from "./lib/kvm.ts";
+export * from "./lib/accel.ts";
 export * from "./lib/state_store.ts";
 export * from "./lib/runner.ts";
 export * from "./lib/script.ts";

@@ -2,7 +2,7 @@
  * KVM VMs for the Open vSwitch backend (issue 4): QEMU launched paused (`-S`, as minimega does) with the
  * command line of {@linkcode qemuArgs}, driven over QMP (`cont`, `stop`, `quit`), its serial console in a
  * file to poll. Taps are made beforehand (`ip tuntap`); putting them on a bridge is the caller's job.
- * TCG when /dev/kvm cannot be opened ({@linkcode Kvm.kvmAvailable}).
+ * KVM only where it is proven to work, TCG otherwise ({@linkcode Kvm.accel}, lib/accel.ts).
  *
  * Every process starts through `exec` (lib/exec.ts). Per-VM files live in `<runDir>/<name>/`: `qmp.sock`,
  * `serial.log`, `qemu.pid`. QEMU runs in one of two ways:
@@ -23,6 +23,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { type AccelChoice, type AccelDecision, chooseAccel } from "./accel.ts";
 import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
 import { qemuArgs, type QemuLaunch, type QemuNic } from "./qemu.ts";
 
@@ -46,6 +47,8 @@ export interface KvmOptions {
    * Tests point it at a folder of their own. @default {"/proc"}
    */
   procDir?: string;
+  /** KVM, TCG, or `auto`: KVM where it is proven to work. @default {LABWIRE_ACCEL, else "auto"} */
+  accel?: AccelChoice;
 }
 
 /** A VM this {@linkcode Kvm} launched or attached to. */
@@ -279,7 +282,7 @@ export function qmpExchange(
  * ```ts ignore
  * const kvm = new Kvm({ runDir: "/tmp/labwire-vms" });
  * await kvm.createTap("mega_tap0"); // then ovs.addPorts(bridge, [{ name: "mega_tap0", mode, type: "system" }])
- * await kvm.launch({ name: "vm0", kernel, initrd, append: "console=ttyS0", kvm: Kvm.kvmAvailable(), nics });
+ * await kvm.launch({ name: "vm0", kernel, initrd, append: "console=ttyS0", kvm: await kvm.kvmAvailable(), nics });
  * await kvm.start("vm0");
  * await kvm.waitForConsole("vm0", /LABWIRE_GUEST_UP/, 60_000);
  * await kvm.kill("vm0");
@@ -293,6 +296,7 @@ export class Kvm {
   #launchTimeoutMs: number;
   #detach: boolean;
   #proc: string;
+  #accel: AccelChoice | undefined;
   #vms = new Map<string, Running>();
 
   /** Makes a manager whose VMs keep their files under `options.runDir`. */
@@ -306,6 +310,7 @@ export class Kvm {
     this.#launchTimeoutMs = options.launchTimeoutMs ?? 30_000;
     this.#detach = options.detach ?? false;
     this.#proc = options.procDir ?? "/proc";
+    this.#accel = options.accel;
   }
 
   /** The folder of the per-VM folders. */
@@ -318,19 +323,18 @@ export class Kvm {
     return this.#detach;
   }
 
-  /** Whether /dev/kvm exists and this process can open it (read and write); TCG otherwise. */
-  static kvmAvailable(): boolean {
-    try {
-      fs.closeSync(fs.openSync("/dev/kvm", "r+"));
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * The accelerator this manager's VMs get: KVM only where it is proven to work (/dev/kvm opens, the CPU
+   * has vmx or svm, and a probe guest runs under it), TCG otherwise, unless forced by `accel` or
+   * `LABWIRE_ACCEL` ({@linkcode chooseAccel}).
+   */
+  accel(): Promise<AccelDecision> {
+    return chooseAccel({ ...(this.#accel === undefined ? {} : { choice: this.#accel }), qemu: this.#qemu });
   }
 
-  /** The same as {@linkcode Kvm.kvmAvailable}. */
-  kvmAvailable(): boolean {
-    return Kvm.kvmAvailable();
+  /** Whether {@linkcode Kvm.accel} chose KVM. */
+  async kvmAvailable(): Promise<boolean> {
+    return (await this.accel()).accel === "kvm";
   }
 
   /** Makes a tap device and sets it up: `ip tuntap add dev NAME mode tap`, `ip link set NAME up`. */

@@ -31,6 +31,7 @@ import type {
   RemovePortsOptions,
   VmSpec,
 } from "./backend.ts";
+import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
 import { type Cmd, createExec, which } from "./exec.ts";
 import { IpBatch } from "./ip.ts";
@@ -57,6 +58,8 @@ export interface OvsBackendOptions {
    * (LabRunner passes {@linkcode kvmRunDir} of the state file). Needs `runDir`. @default {false}
    */
   keepVms?: boolean;
+  /** The accelerator of KVM VMs: `auto` takes KVM only where it is proven to work. @default {LABWIRE_ACCEL, else "auto"} */
+  accel?: AccelChoice;
   /** Receives warnings (a trunk to an interface that does not exist yet). @default {() => {}} */
   onWarning?: (message: string) => void;
 }
@@ -113,7 +116,12 @@ export class OvsBackend implements Backend {
     }
     this.#runDir = options.runDir ?? path.join(os.tmpdir(), `labwire-kvm-${process.pid}`);
     this.#ownRunDir = options.runDir === undefined;
-    this.#kvm = new Kvm({ exec: this.#exec, runDir: this.#runDir, detach: this.keepsVms });
+    this.#kvm = new Kvm({
+      exec: this.#exec,
+      runDir: this.#runDir,
+      detach: this.keepsVms,
+      ...(options.accel === undefined ? {} : { accel: options.accel }),
+    });
   }
 
   /**
@@ -487,6 +495,7 @@ export class OvsBackend implements Backend {
    */
   async launchVm(vm: VmSpec): Promise<void> {
     if (vm.type !== "kvm") return;
+    const kvm = await this.#kvm.kvmAvailable();
     await this.#onKvm(vm, (name) =>
       this.#kvm.launch({
         name,
@@ -497,7 +506,7 @@ export class OvsBackend implements Backend {
         ...(vm.append === "" ? {} : { append: vm.append }),
         ...(vm.disks[0] === undefined ? {} : { disk: vm.disks[0] }),
         nics: vm.nics,
-        kvm: Kvm.kvmAvailable(),
+        kvm,
       }));
   }
 

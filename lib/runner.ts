@@ -11,6 +11,7 @@ import { Interpreter, type LineResult } from "./cli/interpreter.ts";
 import type { Flags } from "./cli/response.ts";
 import { createRegistry } from "./commands/registry.ts";
 import type { Session } from "./commands/session.ts";
+import type { AccelChoice } from "./accel.ts";
 import type { Backend } from "./backend.ts";
 import { type Cmd, createExec, ExecError, which } from "./exec.ts";
 import { kvmRunDir } from "./kvm.ts";
@@ -47,6 +48,8 @@ export interface LabRunnerOptions {
   macSeed?: string;
   /** What carries the lab's frames: the simulator or Open vSwitch. @default {"sim"} */
   backend?: "sim" | "ovs";
+  /** QEMU's accelerator for KVM VMs (Open vSwitch backend). @default {LABWIRE_ACCEL, else "auto"} */
+  accel?: AccelChoice;
 }
 
 /**
@@ -75,6 +78,7 @@ export class LabRunner {
   /** With a state file: the run folder of the lab's KVM VMs, which outlive the process. */
   #vmRunDir: string | undefined;
   #labOptions: LabOptions;
+  #accel: AccelChoice | undefined;
 
   /** Makes a runner with a new, empty lab (or the lab in `statePath`). */
   constructor(options: LabRunnerOptions = {}) {
@@ -89,6 +93,7 @@ export class LabRunner {
     const exec = createExec(trace === undefined ? {} : { trace });
     this.#exec = exec;
     this.#backendKind = options.backend ?? "sim";
+    this.#accel = options.accel;
     this.#vmRunDir = statePath === undefined ? undefined : kvmRunDir(statePath);
     const session: Session = {
       lab: new Lab({ ...this.#labOptions, backend: this.#newBackend() }),
@@ -140,6 +145,7 @@ export class LabRunner {
       return this.#ovs ??= new OvsBackend({
         exec: this.#exec,
         ...warn,
+        ...(this.#accel === undefined ? {} : { accel: this.#accel }),
         ...(vmRunDir === undefined ? {} : { runDir: vmRunDir, keepVms: true }),
       });
     }

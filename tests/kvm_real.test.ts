@@ -138,7 +138,7 @@ describe("a KVM VM on real Open vSwitch", { skip, timeout: 150_000 }, () => {
         kernel,
         initrd,
         append: `console=ttyS0 panic=-1 labwire_ip=${GUEST_IP}/24`,
-        kvm: kvm.kvmAvailable(),
+        kvm: await kvm.kvmAvailable(),
         nics: [{ tap: TAP, driver: "virtio-net-pci", mac: "02:77:00:00:00:50" }],
       }),
     );
@@ -153,7 +153,7 @@ describe("a KVM VM on real Open vSwitch", { skip, timeout: 150_000 }, () => {
     const same = await netns.ping(NS_A, GUEST_IP, 3);
     const other = await netns.ping(NS_C, GUEST_IP, 2);
     process.stderr.write(
-      `kvm_real: ${vm.name} up after ${booted} ms (${kvm.kvmAvailable() ? "KVM" : "TCG"}); ` +
+      `kvm_real: ${vm.name} up after ${booted} ms (${(await kvm.accel()).reason}); ` +
         `VLAN 101 ping ${same.received}/${same.sent}, VLAN 102 ping ${other.received}/${other.sent}\n`,
     );
     assert.ok(same.received > 0, `VLAN 101 namespace got no reply from the guest: ${JSON.stringify(same)}`);
