@@ -13,11 +13,11 @@ import process from "node:process";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
-import { ACCEL_ENV, type AccelChoice, parseAccelChoice } from "./lib/accel.ts";
+import { ACCEL_ENV, type AccelChoice, parseAccelChoice } from "./lib/real/accel.ts";
 import { formatArgv } from "./lib/exec.ts";
 import { parseVlanRange } from "./lib/lab.ts";
 import { LabRunner } from "./lib/runner.ts";
-import { runScript } from "./lib/script.ts";
+import { runScript } from "./lib/cli/script.ts";
 
 const VERSION = "0.1.0";
 

@@ -16,7 +16,7 @@ import {
   popVlanTag,
   pushVlanTag,
   writeFrame,
-} from "../lib/frame.ts";
+} from "../lib/wire/frame.ts";
 import { bench } from "./_bench.ts";
 
 const OPS = 1000;

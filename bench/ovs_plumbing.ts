@@ -22,11 +22,11 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { createExec, nodeRunner, type Runner } from "../lib/exec.ts";
-import { IpBatch } from "../lib/ip.ts";
+import { IpBatch } from "../lib/real/ip.ts";
 import { Lab } from "../lib/lab.ts";
-import { Netns } from "../lib/netns.ts";
+import { Netns } from "../lib/real/netns.ts";
 import { Ovs } from "../lib/ovs.ts";
-import { OvsBackend } from "../lib/ovs_backend.ts";
+import { OvsBackend } from "../lib/real/ovs_backend.ts";
 
 const NICS = Number(process.argv[2] ?? 200);
 const ROUNDS = Number(process.argv[3] ?? 5);

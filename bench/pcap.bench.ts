@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { encodeFrame, icmpEcho } from "../lib/frame.ts";
-import { encodePcap, PcapWriter, readPcap } from "../lib/pcap.ts";
+import { encodeFrame, icmpEcho } from "../lib/wire/frame.ts";
+import { encodePcap, PcapWriter, readPcap } from "../lib/wire/pcap.ts";
 import { bench } from "./_bench.ts";
 
 const RECORDS = 10_000;

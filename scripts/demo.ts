@@ -12,11 +12,11 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { formatTable } from "../lib/cli/table.ts";
-import { decodeFrame, describeFrame } from "../lib/frame.ts";
+import { decodeFrame, describeFrame } from "../lib/wire/frame.ts";
 import { parseNetspec } from "../lib/netspec.ts";
-import { readPcap } from "../lib/pcap.ts";
+import { readPcap } from "../lib/wire/pcap.ts";
 import { LabRunner } from "../lib/runner.ts";
-import { runScript } from "../lib/script.ts";
+import { runScript } from "../lib/cli/script.ts";
 
 const out = (text: string) => process.stdout.write(text);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-demo-"));

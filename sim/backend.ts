@@ -17,10 +17,10 @@ import {
   type PortSpec,
   type RemovePortsOptions,
 } from "../lib/backend.ts";
-import { compileFilter } from "../lib/bpf.ts";
+import { compileFilter } from "../lib/wire/bpf.ts";
 import { isMulticastMac } from "../lib/mac.ts";
-import type { PcapWriter } from "../lib/pcap.ts";
-import { openPcapFile } from "../lib/pcap_file.ts";
+import type { PcapWriter } from "../lib/wire/pcap.ts";
+import { openPcapFile } from "../lib/wire/pcap_file.ts";
 import { SimHost } from "./host.ts";
 import type { PortObserver, SimBridge } from "./bridge.ts";
 import { SimNetwork } from "./network.ts";

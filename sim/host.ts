@@ -11,7 +11,7 @@
  * delivering a frame never recurses into the bridge. Nothing here reads a real clock or random numbers:
  * the same lab gives the same frames at the same virtual times, every run.
  *
- * Frames are built with `lib/frame.ts` into one buffer the host owns and reuses; `transmit` must copy
+ * Frames are built with `lib/wire/frame.ts` into one buffer the host owns and reuses; `transmit` must copy
  * (or finish with) the bytes before it returns.
  *
  * **Ping** ({@linkcode SimHost.ping}), as iputils: echo request `seq` 1, 2, ... go out `intervalNs`
@@ -100,7 +100,7 @@ import {
   macFromString,
   macToString,
   writeFrame,
-} from "../lib/frame.ts";
+} from "../lib/wire/frame.ts";
 import type { FrameSink, Scheduler } from "./types.ts";
 
 /** How long a host takes to answer a frame: 1 us of virtual time. */

@@ -11,7 +11,7 @@ import {
   parseAccelChoice,
   type ProbeOutcome,
   runAccelProbe,
-} from "../lib/accel.ts";
+} from "../lib/real/accel.ts";
 import { createExec, FakeRunner, which } from "../lib/exec.ts";
 
 const WITH_VMX = new Set(["fpu", "sse2", "vmx", "pni"]);

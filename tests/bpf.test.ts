@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { compileFilter } from "../lib/bpf.ts";
+import { compileFilter } from "../lib/wire/bpf.ts";
 
 /** A minimal frame: MACs, optional 802.1Q tags, then an IPv4 (with protocol) or ARP header. */
 function frame(

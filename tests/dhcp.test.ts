@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import os from "node:os";
 import path from "node:path";
 import { createExec, FakeRunner, type RunOptions, type RunResult } from "../lib/exec.ts";
-import { DEFAULT_DHCP_TIMEOUT_MS, DhcpError, dhcpLease, parseDhclientLease } from "../lib/dhcp.ts";
+import { DEFAULT_DHCP_TIMEOUT_MS, DhcpError, dhcpLease, parseDhclientLease } from "../lib/real/dhcp.ts";
 
 /** A lease file as dhclient 4.4.3 wrote it on this machine, from dnsmasq 2.90. */
 const DNSMASQ_LEASE = `lease {

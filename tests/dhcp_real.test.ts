@@ -1,5 +1,5 @@
 /**
- * lib/dhcp.ts on the real kernel: ISC dhclient against dnsmasq in a network namespace. Needs root, ip,
+ * lib/real/dhcp.ts on the real kernel: ISC dhclient against dnsmasq in a network namespace. Needs root, ip,
  * dhclient (isc-dhcp-client) and dnsmasq (dnsmasq-base): skipped with the reason otherwise, failed
  * instead when CI or LABWIRE_REQUIRE_REAL=1 is set.
  *
@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { createExec, type RunResult } from "../lib/exec.ts";
-import { DhcpError, dhcpLease } from "../lib/dhcp.ts";
+import { DhcpError, dhcpLease } from "../lib/real/dhcp.ts";
 import { isAlive, missingFor, skipUnless } from "./_fixtures/real.ts";
 
 const PROGRAMS = ["ip", "dhclient", "dnsmasq"];

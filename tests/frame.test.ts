@@ -21,14 +21,14 @@ import {
   pushVlanTag,
   writeFrame,
   writeMac48,
-} from "../lib/frame.ts";
+} from "../lib/wire/frame.ts";
 
 function hex(s: string): Uint8Array {
   const clean = s.replace(/[\s|]/g, "");
   return new Uint8Array(clean.match(/../g)!.map((b) => parseInt(b, 16)));
 }
 
-/** RFC 1071, written separately from lib/frame.ts so the tests do not check the code with itself. */
+/** RFC 1071, written separately from lib/wire/frame.ts so the tests do not check the code with itself. */
 function checksum(bytes: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < bytes.length; i += 2) sum += (bytes[i]! << 8) + (bytes[i + 1] ?? 0);

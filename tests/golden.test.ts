@@ -12,7 +12,7 @@ import path from "node:path";
 import process from "node:process";
 import { NIC_DRIVERS } from "../lib/nic_drivers.ts";
 import { LabRunner } from "../lib/runner.ts";
-import { runScript } from "../lib/script.ts";
+import { runScript } from "../lib/cli/script.ts";
 
 const dir = path.join(import.meta.dirname!, "golden");
 

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createExec, FakeRunner } from "../lib/exec.ts";
-import { IpBatch, IpBatchError } from "../lib/ip.ts";
+import { IpBatch, IpBatchError } from "../lib/real/ip.ts";
 
 function fakeIp(result: { code?: number; stderr?: string } = {}) {
   const inputs: string[] = [];

@@ -14,8 +14,8 @@ import path from "node:path";
 import process from "node:process";
 import type { VmSpec } from "../lib/backend.ts";
 import { createExec, FakeRunner } from "../lib/exec.ts";
-import { Kvm, KvmError, kvmRunDir } from "../lib/kvm.ts";
-import { OvsBackend } from "../lib/ovs_backend.ts";
+import { Kvm, KvmError, kvmRunDir } from "../lib/real/kvm.ts";
+import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { LabRunner } from "../lib/runner.ts";
 
 /** A PID no process has: Linux PIDs stay below PID_MAX_LIMIT. */

@@ -13,8 +13,8 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { createExec, nodeRunner, which } from "../lib/exec.ts";
-import { Kvm } from "../lib/kvm.ts";
-import { Netns } from "../lib/netns.ts";
+import { Kvm } from "../lib/real/kvm.ts";
+import { Netns } from "../lib/real/netns.ts";
 import { Ovs } from "../lib/ovs.ts";
 
 const root = path.join(import.meta.dirname!, "..");

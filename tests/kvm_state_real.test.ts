@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { nodeRunner, type RunResult } from "../lib/exec.ts";
-import { kvmRunDir } from "../lib/kvm.ts";
+import { kvmRunDir } from "../lib/real/kvm.ts";
 import { ROOT, type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
 const PROGRAMS = ["qemu-system-x86_64", "ping", "apt-get", "dpkg-deb"];

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Lab } from "../lib/lab.ts";
-import { observePcap } from "../lib/observe.ts";
+import { observePcap } from "../lib/wire/observe.ts";
 import { SimBackend } from "../sim/backend.ts";
 
 /** A backend that records what it is asked to do. */

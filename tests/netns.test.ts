@@ -1,8 +1,8 @@
-/** lib/netns.ts through a fake `ip`: what plugging, unplugging and pinging run, and when. */
+/** lib/real/netns.ts through a fake `ip`: what plugging, unplugging and pinging run, and when. */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createExec, FakeRunner, type RunResult } from "../lib/exec.ts";
-import { Netns, pingArgs } from "../lib/netns.ts";
+import { Netns, pingArgs } from "../lib/real/netns.ts";
 import { withPath } from "./_fixtures/fake_path.ts";
 
 /** A fake `ip` (and `ping`) that records each run with its standard input. */

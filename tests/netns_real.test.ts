@@ -1,5 +1,5 @@
 /**
- * lib/netns.ts on the real kernel: two namespaces joined through a Linux bridge ping each other.
+ * lib/real/netns.ts on the real kernel: two namespaces joined through a Linux bridge ping each other.
  * Needs root, ip, ping and a kernel with network namespaces: skipped with a reason otherwise, failed
  * instead when CI or LABWIRE_REQUIRE_REAL=1 is set. Traffic stays between the namespaces the test makes.
  */
@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { createExec, which } from "../lib/exec.ts";
-import { Netns, parsePingSummary } from "../lib/netns.ts";
+import { Netns, parsePingSummary } from "../lib/real/netns.ts";
 
 const required = (process.env.CI ?? "") !== "" || process.env.LABWIRE_REQUIRE_REAL === "1";
 const missing = process.getuid?.() !== 0

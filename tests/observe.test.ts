@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { arpReply, arpRequest, encodeFrame, icmpEcho } from "../lib/frame.ts";
-import { explainDifference, firstDifference, observePcap } from "../lib/observe.ts";
-import { encodePcap } from "../lib/pcap.ts";
+import { arpReply, arpRequest, encodeFrame, icmpEcho } from "../lib/wire/frame.ts";
+import { explainDifference, firstDifference, observePcap } from "../lib/wire/observe.ts";
+import { encodePcap } from "../lib/wire/pcap.ts";
 
 const A = "02:00:00:00:00:0a";
 const B = "02:00:00:00:00:0b";

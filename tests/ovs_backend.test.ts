@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { createExec, FakeRunner } from "../lib/exec.ts";
 import { Lab } from "../lib/lab.ts";
-import { OvsBackend } from "../lib/ovs_backend.ts";
+import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { withPath } from "./_fixtures/fake_path.ts";
 
 test("OvsBackend.startCapture() says to install tcpdump when it is missing", async () => {

@@ -11,9 +11,9 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { createExec, nodeRunner } from "../lib/exec.ts";
-import { qmpExchange } from "../lib/kvm.ts";
+import { qmpExchange } from "../lib/real/kvm.ts";
 import { Lab } from "../lib/lab.ts";
-import { OvsBackend } from "../lib/ovs_backend.ts";
+import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
 const PROGRAMS = [

@@ -17,7 +17,7 @@ import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createExec, type RunResult } from "../lib/exec.ts";
 import { Lab } from "../lib/lab.ts";
-import { OvsBackend } from "../lib/ovs_backend.ts";
+import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { ROOT, type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
 const PROGRAMS = [

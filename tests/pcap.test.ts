@@ -13,7 +13,7 @@ import {
   type Frame,
   icmpEcho,
   writeFrame,
-} from "../lib/frame.ts";
+} from "../lib/wire/frame.ts";
 import {
   encodePcap,
   type PcapRecord,
@@ -23,8 +23,8 @@ import {
   readPcap,
   writePcapHeader,
   writePcapRecord,
-} from "../lib/pcap.ts";
-import { openPcapFile } from "../lib/pcap_file.ts";
+} from "../lib/wire/pcap.ts";
+import { openPcapFile } from "../lib/wire/pcap_file.ts";
 
 const A = "52:54:00:00:00:01";
 const B = "52:54:00:00:00:02";

@@ -3,7 +3,7 @@
  * the simulator and on a private Open vSwitch (with the same MAC seed, in a folder of its own), and
  * the two runs must observe the same: the same transcript (who reaches whom: the ping tables), the same
  * capture files, and in each capture the same frames in the same order (MACs, VLAN tags, ARP and ICMP
- * fields), with timestamps, checksums, ICMP ids and payloads left aside (lib/observe.ts). A difference
+ * fields), with timestamps, checksums, ICMP ids and payloads left aside (lib/wire/observe.ts). A difference
  * fails the test and names the first frame that differs.
  *
  * Needs root, Open vSwitch, ping, tcpdump and ethtool: skipped with the reason otherwise, failed instead
@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { nodeRunner } from "../lib/exec.ts";
-import { explainDifference, observePcap } from "../lib/observe.ts";
+import { explainDifference, observePcap } from "../lib/wire/observe.ts";
 import { ROOT, type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
 const PROGRAMS = ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "tcpdump", "ethtool"];

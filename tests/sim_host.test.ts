@@ -1,6 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { arpRequest, decodeFrame, describeFrame, encodeFrame, type Frame, icmpEcho } from "../lib/frame.ts";
+import {
+  arpRequest,
+  decodeFrame,
+  describeFrame,
+  encodeFrame,
+  type Frame,
+  icmpEcho,
+} from "../lib/wire/frame.ts";
 import {
   ARP_MAX_REQUESTS,
   ARP_QUEUE_MAX,

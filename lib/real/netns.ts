@@ -16,8 +16,8 @@
  */
 
 import { randomInt } from "node:crypto";
-import { PING_INTERVAL_MS, PING_WAIT_MS } from "./backend.ts";
-import { type Cmd, createExec, which } from "./exec.ts";
+import { PING_INTERVAL_MS, PING_WAIT_MS } from "../backend.ts";
+import { type Cmd, createExec, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 
 /** Options for {@linkcode Netns}. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LineResult } from "./cli/interpreter.ts";
+import type { LineResult } from "./interpreter.ts";
 
 /** Anything that runs one command line, like {@linkcode LabRunner}. */
 export interface LineExecutor {

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { type Cmd, createExec } from "./exec.ts";
+import { type Cmd, createExec } from "../exec.ts";
 
 /** Options for {@linkcode IpBatch}. */
 export interface IpBatchOptions {

@@ -26,7 +26,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Cmd, createExec, ExecError } from "./exec.ts";
+import { type Cmd, createExec, ExecError } from "../exec.ts";
 
 /** How long {@linkcode dhcpLease} waits for a lease by default, in milliseconds. */
 export const DEFAULT_DHCP_TIMEOUT_MS = 10_000;

@@ -24,8 +24,8 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { type AccelChoice, type AccelDecision, chooseAccel } from "./accel.ts";
-import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
-import { qemuArgs, type QemuLaunch, type QemuNic } from "./qemu.ts";
+import { type Cmd, createExec, ExecError, type RunResult } from "../exec.ts";
+import { qemuArgs, type QemuLaunch, type QemuNic } from "../qemu.ts";
 
 /** Options for {@linkcode Kvm}. */
 export interface KvmOptions {

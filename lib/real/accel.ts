@@ -21,7 +21,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { type Cmd, createExec } from "./exec.ts";
+import { type Cmd, createExec } from "../exec.ts";
 
 /** An accelerator QEMU runs guests with. */
 export type Accel = "kvm" | "tcg";

@@ -30,14 +30,14 @@ import type {
   PortSpec,
   RemovePortsOptions,
   VmSpec,
-} from "./backend.ts";
+} from "../backend.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
-import { type Cmd, createExec, which } from "./exec.ts";
+import { type Cmd, createExec, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
 import { Netns, parsePingSummary, pingArgs, pingTimeoutMs, quietEndpoint, type VethNic } from "./netns.ts";
-import { type LabwireObjects, type LabwirePort, Ovs, ovsFailure, type OvsPort } from "./ovs.ts";
+import { type LabwireObjects, type LabwirePort, Ovs, ovsFailure, type OvsPort } from "../ovs.ts";
 
 /** Options for {@linkcode OvsBackend}. */
 export interface OvsBackendOptions {

@@ -37,7 +37,7 @@
  * @module
  */
 
-import { parseMac } from "./mac.ts";
+import { parseMac } from "../mac.ts";
 import {
   ARP_HTYPE_ETHERNET,
   ARP_IPV4_BYTES,
