@@ -1,8 +1,8 @@
 // Runtime-neutral.
 /**
- * Wire constants: EtherTypes, IP protocol numbers, ARP and ICMP codes, pcap magic numbers and link types,
- * with small number-to-name switches (STYLE R17). Private to labwire: `lib/frame.ts` and `lib/pcap.ts`
- * re-export the ones their users need.
+ * Wire constants: EtherTypes, IP protocol numbers, ARP and ICMP codes, UDP and TCP header sizes and TCP
+ * flags, pcap magic numbers and link types, with small number-to-name switches (STYLE R17). Private to
+ * labwire: `lib/frame.ts` and `lib/pcap.ts` re-export the ones their users need.
  *
  * @module
  */
@@ -141,6 +141,126 @@ export function icmpTypeName(type: number): string | undefined {
     default:
       return undefined;
   }
+}
+
+// ---- UDP (RFC 768) and TCP (RFC 9293) ----
+
+/** Bytes of a UDP header: source port, destination port, length, checksum. */
+export const UDP_HEADER_BYTES = 8;
+/** Bytes of a TCP header without options (data offset 5). */
+export const TCP_HEADER_BYTES = 20;
+/** The most bytes of options a TCP header can carry: data offset 15 is 60 bytes, 20 of them fixed. */
+export const TCP_OPTIONS_MAX_BYTES = 40;
+/** The window Linux offers in a SYN over Ethernet: 44 segments of 1460 bytes. */
+export const TCP_DEFAULT_WINDOW = 64240;
+
+/**
+ * TCP control bit FIN: the sender has no more data (RFC 9293 3.1).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_ACK, TCP_FIN } from "labwire";
+ * assert.equal(TCP_FIN | TCP_ACK, 0x11);
+ * ```
+ */
+export const TCP_FIN = 0x01;
+/**
+ * TCP control bit SYN: synchronize sequence numbers, the first segment of each direction.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_SYN } from "labwire";
+ * assert.equal(TCP_SYN, 0x02);
+ * ```
+ */
+export const TCP_SYN = 0x02;
+/**
+ * TCP control bit RST: reset the connection.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_ACK, TCP_RST } from "labwire";
+ * assert.equal(TCP_RST | TCP_ACK, 0x14);
+ * ```
+ */
+export const TCP_RST = 0x04;
+/**
+ * TCP control bit PSH: push the data to the application.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_ACK, TCP_PSH } from "labwire";
+ * assert.equal(TCP_PSH | TCP_ACK, 0x18);
+ * ```
+ */
+export const TCP_PSH = 0x08;
+/**
+ * TCP control bit ACK: the acknowledgment number is significant; set on every segment after the first SYN.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_ACK, TCP_SYN } from "labwire";
+ * assert.equal(TCP_SYN | TCP_ACK, 0x12);
+ * ```
+ */
+export const TCP_ACK = 0x10;
+/**
+ * TCP control bit URG: the urgent pointer is significant.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_URG } from "labwire";
+ * assert.equal(TCP_URG, 0x20);
+ * ```
+ */
+export const TCP_URG = 0x20;
+/**
+ * TCP control bit ECE: ECN-Echo (RFC 3168).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_ECE } from "labwire";
+ * assert.equal(TCP_ECE, 0x40);
+ * ```
+ */
+export const TCP_ECE = 0x40;
+/**
+ * TCP control bit CWR: congestion window reduced (RFC 3168).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TCP_CWR } from "labwire";
+ * assert.equal(TCP_CWR, 0x80);
+ * ```
+ */
+export const TCP_CWR = 0x80;
+
+/**
+ * TCP flags the way tcpdump 4.99 prints them inside `Flags [...]`: `F S R P . U E W`, in that order, `.`
+ * standing for ACK; `none` when no flag is set. The reserved bits above the 8 control bits are not shown.
+ *
+ * @param flags The control bits, and the reserved bits above them.
+ * @returns E.g. `"S."` for a SYN-ACK, `"P."` for data, `"F."` for a FIN.
+ */
+export function tcpFlagsText(flags: number): string {
+  let s = "";
+  if ((flags & TCP_FIN) !== 0) s += "F";
+  if ((flags & TCP_SYN) !== 0) s += "S";
+  if ((flags & TCP_RST) !== 0) s += "R";
+  if ((flags & TCP_PSH) !== 0) s += "P";
+  if ((flags & TCP_ACK) !== 0) s += ".";
+  if ((flags & TCP_URG) !== 0) s += "U";
+  if ((flags & TCP_ECE) !== 0) s += "E";
+  if ((flags & TCP_CWR) !== 0) s += "W";
+  return s === "" ? "none" : s;
 }
 
 // ---- classic pcap (libpcap's savefile format) ----

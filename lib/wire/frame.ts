@@ -1,6 +1,6 @@
 // Runtime-neutral.
 /**
- * Ethernet frames with 802.1Q and 802.1ad (QinQ) tags, ARP, IPv4 and ICMP, in two layers.
+ * Ethernet frames with 802.1Q and 802.1ad (QinQ) tags, ARP, IPv4, ICMP, UDP and TCP, in two layers.
  *
  * The hot path works on raw bytes, `(buf, off, len)`, and allocates nothing: {@linkcode mac48} reads a MAC
  * as a 48-bit number (a map key), {@linkcode frameVlan} reads the outer VLAN, {@linkcode pushVlanTag} and
@@ -9,9 +9,9 @@
  *
  * Off the hot path, a {@linkcode Frame} is a decoded frame as plain data. {@linkcode writeFrame} writes one
  * into the caller's buffer and returns the next offset, {@linkcode encodeFrame} allocates exactly
- * {@linkcode frameLength} bytes, {@linkcode decodeFrame} reads one back. Checksums (IPv4 header, ICMP) are
- * computed on write and verified on read; short frames are padded to the Ethernet minimum of 60 bytes
- * (FCS excluded), as NICs do.
+ * {@linkcode frameLength} bytes, {@linkcode decodeFrame} reads one back. Checksums (IPv4 header, ICMP, and
+ * UDP and TCP over the IPv4 pseudo-header) are computed on write and verified on read; short frames are
+ * padded to the Ethernet minimum of 60 bytes (FCS excluded), as NICs do.
  *
  * QinQ: Open vSwitch tags frames entering a `vlan_mode=dot1q-tunnel` port (minimega's `qinq` netspecs)
  * with an 802.1ad outer tag, TPID 0x88a8, unless the port sets `other_config:qinq-ethtype=802.1q`
@@ -58,11 +58,23 @@ import {
   ICMP_HEADER_BYTES,
   icmpTypeName,
   IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
   ipProtocolName,
   IPV4_DEFAULT_TTL,
   IPV4_FLAG_MF,
   IPV4_HEADER_BYTES,
   isVlanTpid,
+  TCP_ACK,
+  TCP_DEFAULT_WINDOW,
+  TCP_FIN,
+  TCP_HEADER_BYTES,
+  TCP_OPTIONS_MAX_BYTES,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
+  tcpFlagsText,
+  UDP_HEADER_BYTES,
   VLAN_ID_MAX,
   VLAN_TAG_BYTES,
 } from "./_wire.ts";
@@ -83,6 +95,14 @@ export {
   IPPROTO_TCP,
   IPPROTO_UDP,
   ipProtocolName,
+  TCP_ACK,
+  TCP_CWR,
+  TCP_ECE,
+  TCP_FIN,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+  TCP_URG,
 } from "./_wire.ts";
 
 /** Two lower-case hex digits for every octet value. */
@@ -577,8 +597,61 @@ export interface Icmp {
 }
 
 /**
- * An IPv4 packet (RFC 791) without options; {@linkcode decodeFrame} skips options it finds. ICMP is
- * decoded into `icmp` unless the packet is a fragment; anything else is `payload`.
+ * A UDP datagram (RFC 768). Its length field is written as 8 plus the data's length, and its checksum is
+ * computed over the IPv4 pseudo-header, the header and the data; a computed 0 goes out as 0xffff, 0 being
+ * "no checksum".
+ */
+export interface Udp {
+  /** Source port. */
+  srcPort: number;
+  /** Destination port. */
+  dstPort: number;
+  /** Everything after the 8-byte header. */
+  data: Uint8Array;
+  /**
+   * No checksum: the checksum field is 0, which RFC 768 allows over IPv4 ("the transmitter generated no
+   * checksum"). Set by {@linkcode decodeFrame} when it reads a 0, and then `checksumOk` is left out, there
+   * being nothing to verify; on write, 0 goes out instead of the checksum. @default {false}
+   */
+  noChecksum?: boolean;
+  /** Set by {@linkcode decodeFrame}: whether the UDP checksum is right. Ignored on write. */
+  checksumOk?: boolean;
+}
+
+/**
+ * A TCP segment (RFC 9293). The data offset (header length) follows from `options`, and the checksum is
+ * computed over the IPv4 pseudo-header, the header and the data.
+ */
+export interface Tcp {
+  /** Source port. */
+  srcPort: number;
+  /** Destination port. */
+  dstPort: number;
+  /** Sequence number, 0 to 2^32-1. */
+  seq: number;
+  /** Acknowledgment number, 0 to 2^32-1; significant when `flags` has {@linkcode TCP_ACK}. */
+  ack: number;
+  /**
+   * The control bits, {@linkcode TCP_FIN} to {@linkcode TCP_CWR} (0-255) or-ed together, and above them
+   * the 4 bits RFC 9293 reserves (0x100 is RFC 3540's NS), kept so that a segment re-encodes as read.
+   */
+  flags: number;
+  /** Window size, unscaled as on the wire. */
+  window: number;
+  /** Urgent pointer; significant when `flags` has {@linkcode TCP_URG}. */
+  urgent: number;
+  /** The options after the 20-byte header, padding included: a multiple of 4 bytes, at most 40. */
+  options: Uint8Array;
+  /** Everything after the header. */
+  data: Uint8Array;
+  /** Set by {@linkcode decodeFrame}: whether the TCP checksum is right. Ignored on write. */
+  checksumOk?: boolean;
+}
+
+/**
+ * An IPv4 packet (RFC 791) without options; {@linkcode decodeFrame} skips options it finds. ICMP, UDP and
+ * TCP are decoded into `icmp`, `udp` and `tcp` unless the packet is a fragment (and UDP unless its
+ * length field disagrees with the packet's); anything else is `payload`.
  */
 export interface Ipv4 {
   /** Source address, dotted quad. */
@@ -601,7 +674,11 @@ export interface Ipv4 {
   checksumOk?: boolean;
   /** The ICMP message, when `protocol` is 1. */
   icmp?: Icmp;
-  /** The bytes after the header, when there is no `icmp`; none means empty. */
+  /** The UDP datagram, when `protocol` is 17. */
+  udp?: Udp;
+  /** The TCP segment, when `protocol` is 6. */
+  tcp?: Tcp;
+  /** The bytes after the header, when there is no `icmp`, `udp` or `tcp`; none means empty. */
   payload?: Uint8Array;
 }
 
@@ -640,8 +717,15 @@ function checkUint(value: number, max: number, field: string): void {
 
 /** The length of the IPv4 packet (header and payload). */
 function ipv4Length(ip: Ipv4): number {
+  const { icmp, udp, tcp } = ip;
   return IPV4_HEADER_BYTES +
-    (ip.icmp !== undefined ? ICMP_HEADER_BYTES + ip.icmp.data.length : ip.payload?.length ?? 0);
+    (icmp !== undefined
+      ? ICMP_HEADER_BYTES + icmp.data.length
+      : udp !== undefined
+      ? UDP_HEADER_BYTES + udp.data.length
+      : tcp !== undefined
+      ? TCP_HEADER_BYTES + tcp.options.length + tcp.data.length
+      : ip.payload?.length ?? 0);
 }
 
 /** The frame's length before padding. */
@@ -720,11 +804,11 @@ function checkShape(frame: Frame): void {
     checkUint(ipv4.tos ?? 0, 0xff, "ipv4.tos");
     checkUint(ipv4.flags ?? 0, 0b111, "ipv4.flags");
     checkUint(ipv4.fragmentOffset ?? 0, 0x1fff, "ipv4.fragmentOffset");
-    const { icmp } = ipv4;
+    const { icmp, udp, tcp } = ipv4;
+    const bodies = (icmp !== undefined ? 1 : 0) + (udp !== undefined ? 1 : 0) + (tcp !== undefined ? 1 : 0) +
+      (ipv4.payload !== undefined ? 1 : 0);
+    if (bodies > 1) throw ipv4BodiesError(ipv4);
     if (icmp !== undefined) {
-      if (ipv4.payload !== undefined) {
-        throw new TypeError("Cannot encode frame as 'ipv4' has both 'icmp' and 'payload'");
-      }
       if (ipv4.protocol !== IPPROTO_ICMP) {
         throw new TypeError(
           `Cannot encode frame as 'ipv4.icmp' needs protocol 1: current value is ${ipv4.protocol}`,
@@ -735,6 +819,35 @@ function checkShape(frame: Frame): void {
       checkUint(icmp.id, 0xffff, "ipv4.icmp.id");
       checkUint(icmp.seq, 0xffff, "ipv4.icmp.seq");
     }
+    if (udp !== undefined) {
+      if (ipv4.protocol !== IPPROTO_UDP) {
+        throw new TypeError(
+          `Cannot encode frame as 'ipv4.udp' needs protocol 17: current value is ${ipv4.protocol}`,
+        );
+      }
+      checkUint(udp.srcPort, 0xffff, "ipv4.udp.srcPort");
+      checkUint(udp.dstPort, 0xffff, "ipv4.udp.dstPort");
+    }
+    if (tcp !== undefined) {
+      if (ipv4.protocol !== IPPROTO_TCP) {
+        throw new TypeError(
+          `Cannot encode frame as 'ipv4.tcp' needs protocol 6: current value is ${ipv4.protocol}`,
+        );
+      }
+      checkUint(tcp.srcPort, 0xffff, "ipv4.tcp.srcPort");
+      checkUint(tcp.dstPort, 0xffff, "ipv4.tcp.dstPort");
+      checkUint(tcp.seq, 0xffff_ffff, "ipv4.tcp.seq");
+      checkUint(tcp.ack, 0xffff_ffff, "ipv4.tcp.ack");
+      checkUint(tcp.flags, 0xfff, "ipv4.tcp.flags");
+      checkUint(tcp.window, 0xffff, "ipv4.tcp.window");
+      checkUint(tcp.urgent, 0xffff, "ipv4.tcp.urgent");
+      const n = tcp.options.length;
+      if (n % 4 !== 0 || n > TCP_OPTIONS_MAX_BYTES) {
+        throw new RangeError(
+          `Cannot encode frame as 'ipv4.tcp.options' must be a multiple of 4 bytes, at most 40: current length is ${n}`,
+        );
+      }
+    }
     const total = ipv4Length(ipv4);
     if (total > 0xffff) {
       throw new RangeError(`Cannot encode frame as the IPv4 packet would have ${total} bytes: at most 65535`);
@@ -742,15 +855,42 @@ function checkShape(frame: Frame): void {
   }
 }
 
-/** The Internet checksum (RFC 1071) of `buf[off..off+len)`: the ones' complement of the ones' complement sum. */
-function internetChecksum(buf: Uint8Array, off: number, len: number): number {
-  let sum = 0;
+/** Names the bodies of an IPv4 packet that has more than one. Off the hot path: it allocates. */
+function ipv4BodiesError(ip: Ipv4): TypeError {
+  const names = (["icmp", "udp", "tcp", "payload"] as const).filter((k) => ip[k] !== undefined);
+  return new TypeError(
+    names.length === 2
+      ? `Cannot encode frame as 'ipv4' has both '${names[0]}' and '${names[1]}'`
+      : "Cannot encode frame as 'ipv4' has more than one of 'icmp', 'udp', 'tcp' and 'payload'",
+  );
+}
+
+/**
+ * The Internet checksum (RFC 1071) of `buf[off..off+len)`: the ones' complement of the ones' complement sum.
+ * `initial` is a sum to start from, e.g. of a pseudo-header ({@linkcode pseudoHeaderSum}).
+ */
+function internetChecksum(buf: Uint8Array, off: number, len: number, initial = 0): number {
+  let sum = initial;
   const end = off + len - 1;
   let i = off;
   for (; i < end; i += 2) sum += buf[i]! << 8 | buf[i + 1]!;
   if (i === end) sum += buf[i]! << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
+}
+
+/**
+ * The sum of the IPv4 pseudo-header's 16-bit words (RFC 768, RFC 9293 3.1): source and destination
+ * addresses, zero and protocol, and the UDP or TCP length. Unfolded: {@linkcode internetChecksum} folds.
+ */
+function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}
+
+/** {@linkcode pseudoHeaderSum} of the IPv4 header at `buf[ip..]`, read from its bytes. */
+function pseudoHeaderSumAt(buf: Uint8Array, ip: number, protocol: number, length: number): number {
+  return get16(buf, ip + 12) + get16(buf, ip + 14) + get16(buf, ip + 16) + get16(buf, ip + 18) + protocol +
+    length;
 }
 
 function put16(buf: Uint8Array, o: number, v: number): number {
@@ -769,6 +909,10 @@ function put32(buf: Uint8Array, o: number, v: number): number {
 
 function get16(buf: Uint8Array, o: number): number {
   return buf[o]! << 8 | buf[o + 1]!;
+}
+
+function get32(buf: Uint8Array, o: number): number {
+  return (buf[o]! << 24 | buf[o + 1]! << 16 | buf[o + 2]! << 8 | buf[o + 3]!) >>> 0;
 }
 
 function putBytes(buf: Uint8Array, o: number, bytes: Uint8Array): number {
@@ -804,7 +948,11 @@ function writeIpv4(ip: Ipv4, buf: Uint8Array, o: number): number {
   o = put32(buf, o, dst);
   put16(buf, start + 10, internetChecksum(buf, start, IPV4_HEADER_BYTES));
   const { icmp } = ip;
-  if (icmp === undefined) return ip.payload === undefined ? o : putBytes(buf, o, ip.payload);
+  if (icmp === undefined) {
+    if (ip.udp !== undefined) return writeUdp(ip.udp, buf, o, pseudoHeaderSum(src, dst, IPPROTO_UDP, 0));
+    if (ip.tcp !== undefined) return writeTcp(ip.tcp, buf, o, pseudoHeaderSum(src, dst, IPPROTO_TCP, 0));
+    return ip.payload === undefined ? o : putBytes(buf, o, ip.payload);
+  }
   const icmpStart = o;
   buf[o++] = icmp.type;
   buf[o++] = icmp.code;
@@ -816,9 +964,44 @@ function writeIpv4(ip: Ipv4, buf: Uint8Array, o: number): number {
   return o;
 }
 
+/** Writes a UDP datagram; `pseudo` is the pseudo-header's sum without the length. */
+function writeUdp(udp: Udp, buf: Uint8Array, o: number, pseudo: number): number {
+  const start = o;
+  const length = UDP_HEADER_BYTES + udp.data.length;
+  o = put16(buf, o, udp.srcPort);
+  o = put16(buf, o, udp.dstPort);
+  o = put16(buf, o, length);
+  o = put16(buf, o, 0); // checksum, below
+  o = putBytes(buf, o, udp.data);
+  if (udp.noChecksum !== true) {
+    const sum = internetChecksum(buf, start, length, pseudo + length);
+    put16(buf, start + 6, sum === 0 ? 0xffff : sum); // RFC 768: a computed 0 is sent as all ones
+  }
+  return o;
+}
+
+/** Writes a TCP segment; `pseudo` is the pseudo-header's sum without the length. */
+function writeTcp(tcp: Tcp, buf: Uint8Array, o: number, pseudo: number): number {
+  const start = o;
+  o = put16(buf, o, tcp.srcPort);
+  o = put16(buf, o, tcp.dstPort);
+  o = put32(buf, o, tcp.seq);
+  o = put32(buf, o, tcp.ack);
+  // data offset in 32-bit words, the 4 reserved bits, then the 8 control bits
+  buf[o++] = (TCP_HEADER_BYTES + tcp.options.length) << 2 | tcp.flags >>> 8;
+  buf[o++] = tcp.flags & 0xff;
+  o = put16(buf, o, tcp.window);
+  o = put16(buf, o, 0); // checksum, below
+  o = put16(buf, o, tcp.urgent);
+  o = putBytes(buf, o, tcp.options);
+  o = putBytes(buf, o, tcp.data);
+  put16(buf, start + 16, internetChecksum(buf, start, o - start, pseudo + (o - start)));
+  return o;
+}
+
 /**
  * Writes a frame into `buf` at `offset` (STYLE R13): headers, tags, body, then zeros up to 60 bytes.
- * Computes the IPv4 header and ICMP checksums.
+ * Computes the IPv4 header, ICMP, UDP and TCP checksums, the last two over the IPv4 pseudo-header.
  *
  * @param frame The frame.
  * @param buf Where it goes.
@@ -953,7 +1136,8 @@ function readIpv4(buf: Uint8Array, o: number, end: number, base: number): Ipv4 {
   if (fragmentOffset !== 0) ip.fragmentOffset = fragmentOffset;
   const p = o + headerLen;
   const pEnd = o + total;
-  if (ip.protocol === IPPROTO_ICMP && fragmentOffset === 0 && (flags & IPV4_FLAG_MF) === 0) {
+  const whole = fragmentOffset === 0 && (flags & IPV4_FLAG_MF) === 0;
+  if (ip.protocol === IPPROTO_ICMP && whole) {
     if (pEnd - p < ICMP_HEADER_BYTES) {
       throw new RangeError(
         `Cannot read ICMP header at offset ${p - base}: IPv4 payload has ${
@@ -969,6 +1153,10 @@ function readIpv4(buf: Uint8Array, o: number, end: number, base: number): Ipv4 {
       data: copyOut(buf, p + ICMP_HEADER_BYTES, pEnd),
       checksumOk: internetChecksum(buf, p, pEnd - p) === 0,
     };
+  } else if (ip.protocol === IPPROTO_UDP && whole && isWholeUdp(buf, p, pEnd, base)) {
+    ip.udp = readUdp(buf, p, pEnd, o);
+  } else if (ip.protocol === IPPROTO_TCP && whole) {
+    ip.tcp = readTcp(buf, p, pEnd, o, base);
   } else if (pEnd > p) {
     ip.payload = copyOut(buf, p, pEnd);
   }
@@ -976,17 +1164,90 @@ function readIpv4(buf: Uint8Array, o: number, end: number, base: number): Ipv4 {
 }
 
 /**
+ * Whether the IPv4 payload `buf[p..pEnd)` is one UDP datagram: its length field says the payload's
+ * length. One that says more (cut short) or less (bytes after it) stays `payload`, so that it re-encodes
+ * as read.
+ */
+function isWholeUdp(buf: Uint8Array, p: number, pEnd: number, base: number): boolean {
+  if (pEnd - p < UDP_HEADER_BYTES) {
+    throw new RangeError(
+      `Cannot read UDP header at offset ${p - base}: IPv4 payload has ${
+        pEnd - p
+      } bytes, needs ${UDP_HEADER_BYTES}`,
+    );
+  }
+  return get16(buf, p + 4) === pEnd - p;
+}
+
+/** Reads the UDP datagram at `buf[p..pEnd)` of the IPv4 packet at `buf[ip..]`. */
+function readUdp(buf: Uint8Array, p: number, pEnd: number, ip: number): Udp {
+  const udp: Udp = {
+    srcPort: get16(buf, p),
+    dstPort: get16(buf, p + 2),
+    data: copyOut(buf, p + UDP_HEADER_BYTES, pEnd),
+  };
+  if (get16(buf, p + 6) === 0) {
+    udp.noChecksum = true;
+  } else {
+    const length = pEnd - p;
+    udp.checksumOk = internetChecksum(buf, p, length, pseudoHeaderSumAt(buf, ip, IPPROTO_UDP, length)) === 0;
+  }
+  return udp;
+}
+
+/**
+ * Reads the TCP segment at `buf[p..pEnd)` of the IPv4 packet at `buf[ip..]`; `base` is the frame's start,
+ * for offsets in messages.
+ */
+function readTcp(buf: Uint8Array, p: number, pEnd: number, ip: number, base: number): Tcp {
+  const at = p - base;
+  const length = pEnd - p;
+  if (length < TCP_HEADER_BYTES) {
+    throw new RangeError(
+      `Cannot read TCP header at offset ${at}: IPv4 payload has ${length} bytes, needs ${TCP_HEADER_BYTES}`,
+    );
+  }
+  const headerLen = (buf[p + 12]! >>> 4) * 4;
+  if (headerLen < TCP_HEADER_BYTES) {
+    throw new SyntaxError(
+      `Cannot read TCP header at offset ${at}: header length is ${headerLen} bytes, at least 20`,
+    );
+  }
+  if (headerLen > length) {
+    throw new RangeError(
+      `Cannot read TCP header at offset ${at}: header length is ${headerLen} bytes, IPv4 payload has ${length}`,
+    );
+  }
+  return {
+    srcPort: get16(buf, p),
+    dstPort: get16(buf, p + 2),
+    seq: get32(buf, p + 4),
+    ack: get32(buf, p + 8),
+    flags: (buf[p + 12]! & 0x0f) << 8 | buf[p + 13]!,
+    window: get16(buf, p + 14),
+    urgent: get16(buf, p + 18),
+    // most segments have no options: share the empty array rather than allocate one
+    options: headerLen > TCP_HEADER_BYTES ? copyOut(buf, p + TCP_HEADER_BYTES, p + headerLen) : EMPTY,
+    data: copyOut(buf, p + headerLen, pEnd),
+    checksumOk: internetChecksum(buf, p, length, pseudoHeaderSumAt(buf, ip, IPPROTO_TCP, length)) === 0,
+  };
+}
+
+/**
  * Decodes the frame at `buf[offset..offset+length)`. Every byte array in the result is a copy, so the
  * frame outlives `buf`'s contents. Padding after an ARP or IPv4 packet is dropped; other frames keep it in
- * `payload`. A wrong IPv4 or ICMP checksum does not throw: `checksumOk` says so.
+ * `payload`. A wrong IPv4, ICMP, UDP or TCP checksum does not throw: `checksumOk` says so; a UDP checksum
+ * of 0 means none (RFC 768) and is read as `noChecksum: true`.
  *
  * @param buf The bytes.
  * @param offset Where the frame starts. @default {0}
  * @param length The frame's length. @default {buf.length - offset}
  * @returns The frame.
  * @throws {RangeError} If the frame is not inside `buf`, or is too short for a header it announces:
- * `Cannot read 802.1Q tag at offset 12: frame has 14 bytes, needs 18`.
- * @throws {SyntaxError} If an IPv4 header is malformed (version, header or total length).
+ * `Cannot read 802.1Q tag at offset 12: frame has 14 bytes, needs 18`,
+ * `Cannot read UDP header at offset 34: IPv4 payload has 4 bytes, needs 8`.
+ * @throws {SyntaxError} If an IPv4 header is malformed (version, header or total length), or a TCP
+ * header's data offset is under 5.
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
@@ -1096,6 +1357,67 @@ export interface IcmpEchoOptions extends FrameTagOptions {
   /** An echo reply (type 0) rather than a request (type 8). @default {false} */
   reply?: boolean;
   /** The echo's data. @default {new Uint8Array(0)} */
+  data?: Uint8Array;
+  /** Time to live. @default {64} */
+  ttl?: number;
+  /** IPv4 identification field. @default {0} */
+  ipId?: number;
+}
+
+/** Options for {@linkcode udpDatagram}. */
+export interface UdpDatagramOptions extends FrameTagOptions {
+  /** Sender's MAC. */
+  srcMac: string;
+  /** Next hop's MAC. */
+  dstMac: string;
+  /** Sender's IPv4 address. */
+  srcIp: string;
+  /** Destination IPv4 address. */
+  dstIp: string;
+  /** Source port. */
+  srcPort: number;
+  /** Destination port. */
+  dstPort: number;
+  /** The datagram's data. @default {new Uint8Array(0)} */
+  data?: Uint8Array;
+  /** Send no checksum (0), as RFC 768 allows over IPv4. @default {false} */
+  noChecksum?: boolean;
+  /** Time to live. @default {64} */
+  ttl?: number;
+  /** IPv4 identification field. @default {0} */
+  ipId?: number;
+}
+
+/** Options for {@linkcode tcpSegment}. */
+export interface TcpSegmentOptions extends FrameTagOptions {
+  /** Sender's MAC. */
+  srcMac: string;
+  /** Next hop's MAC. */
+  dstMac: string;
+  /** Sender's IPv4 address. */
+  srcIp: string;
+  /** Destination IPv4 address. */
+  dstIp: string;
+  /** Source port. */
+  srcPort: number;
+  /** Destination port. */
+  dstPort: number;
+  /** Sequence number. @default {0} */
+  seq?: number;
+  /** Acknowledgment number. @default {0} */
+  ack?: number;
+  /**
+   * Control bits, e.g. `TCP_SYN | TCP_ACK`: by default a SYN, the segment that opens a connection (as
+   * {@linkcode icmpEcho} makes a request by default). @default {TCP_SYN}
+   */
+  flags?: number;
+  /** Window size. @default {64240} (what Linux offers in a SYN over Ethernet) */
+  window?: number;
+  /** Urgent pointer. @default {0} */
+  urgent?: number;
+  /** TCP options, padding included: a multiple of 4 bytes, at most 40. @default {new Uint8Array(0)} */
+  options?: Uint8Array;
+  /** The segment's data. @default {new Uint8Array(0)} */
   data?: Uint8Array;
   /** Time to live. @default {64} */
   ttl?: number;
@@ -1217,13 +1539,123 @@ export function icmpEcho(options: IcmpEchoOptions): Frame {
   };
 }
 
+/**
+ * A UDP datagram in IPv4, flags 0, TOS 0; its checksum is computed when it is written.
+ *
+ * @param options Addresses, ports and data.
+ * @returns The frame; MACs and addresses normalised.
+ * @throws {SyntaxError} If a MAC or IPv4 address cannot be parsed.
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodeFrame, describeFrame, encodeFrame, udpDatagram } from "labwire";
+ * const frame = udpDatagram({
+ *   srcMac: "52:54:00:00:00:01", dstMac: "52:54:00:00:00:02", srcIp: "10.0.0.1", dstIp: "10.0.0.2",
+ *   srcPort: 40000, dstPort: 53, data: new Uint8Array(12), vlans: [100],
+ * });
+ * assert.equal(describeFrame(frame), "52:54:00:00:00:01 > 52:54:00:00:00:02, vlan 100, IPv4 10.0.0.1.40000 > 10.0.0.2.53: UDP, length 12");
+ * assert.equal(decodeFrame(encodeFrame(frame)).ipv4?.udp?.checksumOk, true);
+ * ```
+ */
+export function udpDatagram(options: UdpDatagramOptions): Frame {
+  const udp: Udp = { srcPort: options.srcPort, dstPort: options.dstPort, data: options.data ?? EMPTY };
+  if (options.noChecksum === true) udp.noChecksum = true;
+  return {
+    dst: normalMac(options.dstMac),
+    src: normalMac(options.srcMac),
+    ...tags(options),
+    etherType: ETHERTYPE_IPV4,
+    ipv4: {
+      src: normalIp(options.srcIp),
+      dst: normalIp(options.dstIp),
+      protocol: IPPROTO_UDP,
+      ttl: options.ttl ?? IPV4_DEFAULT_TTL,
+      id: options.ipId ?? 0,
+      udp,
+    },
+  };
+}
+
+/**
+ * A TCP segment in IPv4, flags 0, TOS 0; by default a SYN with sequence number 0. Its checksum is computed
+ * when it is written.
+ *
+ * @param options Addresses, ports, sequence and acknowledgment numbers, flags, window, options and data.
+ * @returns The frame; MACs and addresses normalised.
+ * @throws {SyntaxError} If a MAC or IPv4 address cannot be parsed.
+ * @example A SYN-ACK with an MSS option
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeFrame, TCP_ACK, TCP_SYN, tcpSegment } from "labwire";
+ * const frame = tcpSegment({
+ *   srcMac: "52:54:00:00:00:02", dstMac: "52:54:00:00:00:01", srcIp: "10.0.0.2", dstIp: "10.0.0.1",
+ *   srcPort: 80, dstPort: 40000, seq: 5000, ack: 1001, flags: TCP_SYN | TCP_ACK,
+ *   options: new Uint8Array([2, 4, 0x05, 0xb4]), // MSS 1460
+ * });
+ * assert.equal(
+ *   describeFrame(frame),
+ *   "52:54:00:00:00:02 > 52:54:00:00:00:01, IPv4 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], seq 5000, ack 1001, win 64240, length 0",
+ * );
+ * ```
+ */
+export function tcpSegment(options: TcpSegmentOptions): Frame {
+  return {
+    dst: normalMac(options.dstMac),
+    src: normalMac(options.srcMac),
+    ...tags(options),
+    etherType: ETHERTYPE_IPV4,
+    ipv4: {
+      src: normalIp(options.srcIp),
+      dst: normalIp(options.dstIp),
+      protocol: IPPROTO_TCP,
+      ttl: options.ttl ?? IPV4_DEFAULT_TTL,
+      id: options.ipId ?? 0,
+      tcp: {
+        srcPort: options.srcPort,
+        dstPort: options.dstPort,
+        seq: options.seq ?? 0,
+        ack: options.ack ?? 0,
+        flags: options.flags ?? TCP_SYN,
+        window: options.window ?? TCP_DEFAULT_WINDOW,
+        urgent: options.urgent ?? 0,
+        options: options.options ?? EMPTY,
+        data: options.data ?? EMPTY,
+      },
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Describing frames
 
-function describeIpv4(ip: Ipv4, ids: boolean): string {
-  let s = `IPv4 ${ip.src} > ${ip.dst}: `;
-  const { icmp } = ip;
-  if (icmp !== undefined) {
+/**
+ * A TCP segment after `Flags [...]` as tcpdump prints it (print-tcp.c): the sequence numbers when the
+ * segment has data or SYN, FIN or RST (`seq 1:101` for 100 bytes), `ack` with ACK, the window, `urg` with
+ * URG, the data's length. Options are left out.
+ */
+function describeTcp(tcp: Tcp, details: boolean): string {
+  let s = `Flags [${tcpFlagsText(tcp.flags)}]`;
+  if (!details) return s;
+  const length = tcp.data.length;
+  if (length > 0 || (tcp.flags & (TCP_SYN | TCP_FIN | TCP_RST)) !== 0) {
+    s += length > 0 ? `, seq ${tcp.seq}:${(tcp.seq + length) >>> 0}` : `, seq ${tcp.seq}`;
+  }
+  if ((tcp.flags & TCP_ACK) !== 0) s += `, ack ${tcp.ack}`;
+  s += `, win ${tcp.window}`;
+  if ((tcp.flags & TCP_URG) !== 0) s += `, urg ${tcp.urgent}`;
+  return s + `, length ${length}`;
+}
+
+function describeIpv4(ip: Ipv4, ids: boolean, details: boolean): string {
+  const { icmp, udp, tcp } = ip;
+  let s: string;
+  if (udp !== undefined) {
+    s = `IPv4 ${ip.src}.${udp.srcPort} > ${ip.dst}.${udp.dstPort}: UDP`;
+    if (details) s += `, length ${udp.data.length}`;
+  } else if (tcp !== undefined) {
+    s = `IPv4 ${ip.src}.${tcp.srcPort} > ${ip.dst}.${tcp.dstPort}: ${describeTcp(tcp, details)}`;
+  } else if (icmp !== undefined) {
+    s = `IPv4 ${ip.src} > ${ip.dst}: `;
     if (icmp.type === ICMP_ECHO_REQUEST || icmp.type === ICMP_ECHO_REPLY) {
       s += `ICMP ${icmpTypeName(icmp.type)}, ${ids ? `id ${icmp.id}, ` : ""}seq ${icmp.seq}`;
     } else {
@@ -1232,12 +1664,15 @@ function describeIpv4(ip: Ipv4, ids: boolean): string {
   } else {
     const length = ip.payload?.length ?? 0;
     const name = ipProtocolName(ip.protocol) ?? `ip-proto-${ip.protocol}`;
-    s += ip.fragmentOffset !== undefined || ((ip.flags ?? 0) & IPV4_FLAG_MF) !== 0
-      ? `${name} fragment, length ${length}`
-      : `${name}, length ${length}`;
+    s = `IPv4 ${ip.src} > ${ip.dst}: ` +
+      (ip.fragmentOffset !== undefined || ((ip.flags ?? 0) & IPV4_FLAG_MF) !== 0
+        ? `${name} fragment, length ${length}`
+        : `${name}, length ${length}`);
   }
   if (ip.checksumOk === false) s += ", bad IPv4 checksum";
   if (icmp?.checksumOk === false) s += ", bad ICMP checksum";
+  if (details && udp?.checksumOk === false) s += ", bad UDP checksum";
+  if (details && tcp?.checksumOk === false) s += ", bad TCP checksum";
   return s;
 }
 
@@ -1248,6 +1683,14 @@ export interface DescribeFrameOptions {
    * comparisons of what two backends saw leave them out. @default {true}
    */
   ids?: boolean;
+  /**
+   * Show what UDP and TCP carry besides ports and TCP flags: lengths, TCP sequence and acknowledgment
+   * numbers, windows and urgent pointers, and bad UDP and TCP checksums. They come from the endpoints'
+   * stacks rather than from the network (random initial sequence numbers, window scaling, checksums left
+   * to NIC offload in captures of a real kernel's traffic), so comparisons of what two backends saw leave
+   * them out. @default {true}
+   */
+  transportDetails?: boolean;
 }
 
 /**
@@ -1257,13 +1700,21 @@ export interface DescribeFrameOptions {
  *
  * - `ARP, Request who-has 10.0.0.2 tell 10.0.0.1`, `ARP, Reply 10.0.0.2 is-at 52:54:00:00:00:02`
  * - `IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1` (or `echo reply`; other ICMP types as
- *   `ICMP unreachable, code 1`), `IPv4 10.0.0.1 > 10.0.0.2: UDP, length 8` for other protocols
+ *   `ICMP unreachable, code 1`)
+ * - `IPv4 10.0.0.1.40000 > 10.0.0.2.53: UDP, length 12`, the ports after the addresses as tcpdump puts
+ *   them
+ * - `IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], seq 1001:1101, ack 5001, win 502, length 100`, as
+ *   tcpdump `-S` prints TCP (absolute sequence numbers; flags `F S R P . U E W`, `.` for ACK), options
+ *   left out
+ * - `IPv4 10.0.0.1 > 10.0.0.2: ip-proto-253, length 0` for other protocols, fragments
+ *   (`UDP fragment, length 1480`) and UDP whose length field disagrees with the IPv4 packet's
  * - `IPv6, length 40`, `ethertype 0x88cc, length 46` for other EtherTypes
  *
- * A wrong checksum adds `, bad IPv4 checksum` or `, bad ICMP checksum`.
+ * A wrong checksum adds `, bad IPv4 checksum`, `, bad ICMP checksum`, `, bad UDP checksum` or
+ * `, bad TCP checksum`.
  *
  * @param frame The frame, decoded or built.
- * @param options Whether ICMP echo identifiers are shown.
+ * @param options Whether ICMP echo identifiers and UDP and TCP details are shown.
  * @returns The line.
  * @example Usage
  * ```ts
@@ -1271,6 +1722,24 @@ export interface DescribeFrameOptions {
  * import { arpRequest, describeFrame } from "labwire";
  * const frame = arpRequest({ srcMac: "52:54:00:00:00:01", srcIp: "10.0.0.1", targetIp: "10.0.0.2", vlans: [10, 100], tpids: [0x88a8, 0x8100] });
  * assert.equal(describeFrame(frame), "52:54:00:00:00:01 > ff:ff:ff:ff:ff:ff, vlan 10 (802.1ad), vlan 100, ARP, Request who-has 10.0.0.2 tell 10.0.0.1");
+ * ```
+ * @example TCP, in full and as an observation
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describeFrame, TCP_ACK, TCP_PSH, tcpSegment } from "labwire";
+ * const frame = tcpSegment({
+ *   srcMac: "52:54:00:00:00:01", dstMac: "52:54:00:00:00:02", srcIp: "10.0.0.1", dstIp: "10.0.0.2",
+ *   srcPort: 40000, dstPort: 80, seq: 1001, ack: 5001, flags: TCP_PSH | TCP_ACK, window: 502,
+ *   data: new Uint8Array(100),
+ * });
+ * assert.equal(
+ *   describeFrame(frame),
+ *   "52:54:00:00:00:01 > 52:54:00:00:00:02, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], seq 1001:1101, ack 5001, win 502, length 100",
+ * );
+ * assert.equal(
+ *   describeFrame(frame, { transportDetails: false }),
+ *   "52:54:00:00:00:01 > 52:54:00:00:00:02, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.]",
+ * );
  * ```
  */
 export function describeFrame(frame: Frame, options: DescribeFrameOptions = {}): string {
@@ -1286,7 +1755,9 @@ export function describeFrame(frame: Frame, options: DescribeFrameOptions = {}):
     if (arp.op === ARP_REPLY) return s + `ARP, Reply ${arp.senderIp} is-at ${arp.senderMac}`;
     return s + `ARP, opcode ${arp.op}, ${arp.senderIp} > ${arp.targetIp}`;
   }
-  if (ipv4 !== undefined) return s + describeIpv4(ipv4, options.ids ?? true);
+  if (ipv4 !== undefined) {
+    return s + describeIpv4(ipv4, options.ids ?? true, options.transportDetails ?? true);
+  }
   const length = frame.payload?.length ?? 0;
   const name = etherTypeName(frame.etherType);
   return s +

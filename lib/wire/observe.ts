@@ -1,9 +1,10 @@
 // Runtime-neutral.
 /**
  * What a lab's captures saw, in a form two runs can be compared by: one line per frame with its MACs,
- * VLAN tags and protocol fields ({@linkcode describeFrame} without ICMP identifiers), and no timestamps,
- * checksums or payload bytes, which differ between the simulator and a real kernel without the lab
- * behaving differently. labwire's scenario suite runs the same lab on the simulator and on Open vSwitch
+ * VLAN tags and protocol fields ({@linkcode describeFrame} without ICMP identifiers, and of UDP and TCP
+ * only the ports and TCP flags), and no timestamps, checksums, TCP sequence numbers, windows, lengths or
+ * payload bytes, which differ between the simulator and a real kernel without the lab behaving
+ * differently. labwire's scenario suite runs the same lab on the simulator and on Open vSwitch
  * and requires the observations of every capture to be identical; the first frame that differs is named.
  *
  * @example Usage
@@ -24,16 +25,30 @@ import { readPcap } from "./pcap.ts";
 
 /**
  * The observations of a pcap file's frames, in order: one line each, as {@linkcode describeFrame}
- * writes it without ICMP identifiers; a frame that cannot be decoded is `undecodable frame, N bytes`.
+ * writes it without ICMP identifiers and UDP and TCP details (`IPv4 10.0.0.1.40000 > 10.0.0.2.80:
+ * Flags [S]`, `IPv4 10.0.0.1.68 > 255.255.255.255.67: UDP`); a frame that cannot be decoded is
+ * `undecodable frame, N bytes`.
  *
  * @param bytes The whole pcap file.
  * @returns One line per record.
  * @throws {SyntaxError} If the file is not pcap (see {@linkcode readPcap}).
+ * @example A TCP handshake's first segment
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeFrame, encodePcap, observePcap, tcpSegment } from "labwire";
+ * const syn = encodeFrame(tcpSegment({
+ *   srcMac: "02:00:00:00:00:01", dstMac: "02:00:00:00:00:02", srcIp: "10.0.0.1", dstIp: "10.0.0.2",
+ *   srcPort: 40000, dstPort: 80, seq: 123456789,
+ * }));
+ * assert.deepEqual(observePcap(encodePcap([{ timeNs: 0, origLen: syn.length, data: syn }])), [
+ *   "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [S]",
+ * ]);
+ * ```
  */
 export function observePcap(bytes: Uint8Array): string[] {
   return readPcap(bytes).records.map((record) => {
     try {
-      return describeFrame(decodeFrame(record.data), { ids: false });
+      return describeFrame(decodeFrame(record.data), { ids: false, transportDetails: false });
     } catch {
       return `undecodable frame, ${record.data.length} bytes`;
     }
