@@ -15,8 +15,8 @@ import { parseArgs } from "node:util";
 import { Buffer } from "node:buffer";
 import { ACCEL_ENV, type AccelChoice, parseAccelChoice } from "./lib/real/accel.ts";
 import { formatArgv } from "./lib/exec.ts";
-import { parseVlanRange } from "./lib/lab.ts";
-import { LabRunner } from "./lib/runner.ts";
+import { Lab } from "./lib/api/lab.ts";
+import { parseVlanRange } from "./lib/vlans.ts";
 import { runScript } from "./lib/cli/script.ts";
 
 const VERSION = "0.1.0";
@@ -165,7 +165,7 @@ function write(stream: { write(text: string): unknown }, text: string): void {
   if (text !== "") stream.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-async function repl(runner: LabRunner): Promise<boolean> {
+async function repl(runner: Lab): Promise<boolean> {
   const historyFile = path.join(os.homedir(), ".labwire_history");
   let history: string[] = [];
   try {
@@ -225,25 +225,34 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const opts = options;
-  const runner = new LabRunner({
-    ...(opts.statePath === undefined ? {} : { statePath: opts.statePath }),
-    ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
-    ...(opts.seed === undefined ? {} : { macSeed: opts.seed }),
-    backend: opts.backend,
-    ...(opts.accel === undefined ? {} : { accel: opts.accel }),
-    onWarning: (message) => {
-      if (!opts.quiet) write(process.stderr, `warning: ${message}`);
-    },
-    ...(opts.trace
-      ? {
-        trace: (argv: readonly string[], stdin?: string) => {
-          write(process.stderr, `+ ${formatArgv(argv)}`);
-          for (const line of stdin?.split("\n") ?? []) if (line !== "") write(process.stderr, `+ | ${line}`);
-        },
-        onError: (error: Error) => write(process.stderr, error.stack ?? String(error)),
-      }
-      : {}),
-  });
+  let runner: Lab;
+  try {
+    runner = await Lab.open({
+      ...(opts.statePath === undefined ? {} : { state: opts.statePath }),
+      ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
+      ...(opts.seed === undefined ? {} : { seed: opts.seed }),
+      ...(opts.accel === undefined ? {} : { accel: opts.accel }),
+      backend: opts.backend,
+      drivers: "qemu",
+      onWarning: (message) => {
+        if (!opts.quiet) write(process.stderr, `warning: ${message}`);
+      },
+      ...(opts.trace
+        ? {
+          trace: (argv: readonly string[], stdin?: string) => {
+            write(process.stderr, `+ ${formatArgv(argv)}`);
+            for (const line of stdin?.split("\n") ?? []) {
+              if (line !== "") write(process.stderr, `+ | ${line}`);
+            }
+          },
+          onError: (error: Error) => write(process.stderr, error.stack ?? String(error)),
+        }
+        : {}),
+    });
+  } catch (error) {
+    write(process.stderr, `E: ${(error as Error).message}`);
+    return 1;
+  }
   let script: string[] | undefined;
   try {
     if (opts.file !== undefined) {

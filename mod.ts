@@ -1,65 +1,64 @@
 /**
- * labwire: the networks of virtual-machine labs, the way minimega wires them. Netspecs
- * (`[bridge,]vlan[,mac][,driver][,qinq]`), VLAN aliases allocated on first use, namespaces, and
- * minimega's command language with its tables, for scripts in Deno or Bun.
+ * labwire: the networks of virtual-machine labs, the way minimega wires them, as a toolkit for TypeScript
+ * scripts and tests under Deno and Bun. Open a lab on the simulator in one line (or on Open vSwitch with
+ * one option), launch VMs whose NICs are netspecs on VLANs by alias, add host taps, mirrors and captures,
+ * and see who reaches whom; every failure is a {@linkcode LabError} with a stable `code`.
  *
  * ```ts
  * import assert from "node:assert/strict";
- * import { Lab, LabRunner, parseNetspec } from "labwire";
+ * import { Lab } from "labwire";
  *
- * assert.equal(parseNetspec("lab,DMZ,virtio-net-pci").bridge, "lab");
- *
- * const lab = new Lab();
- * lab.configureNetworks("minimega", ["DMZ", "CORE"]);
- * assert.deepEqual(lab.vlans.aliases("minimega"), [{ alias: "DMZ", vlan: 101 }, { alias: "CORE", vlan: 102 }]);
- *
- * const runner = new LabRunner();
- * await runner.execute("vm config net DMZ CORE");
- * assert.equal((await runner.execute("vm config net")).output, "[DMZ CORE]");
+ * await using lab = await Lab.open();
+ * const ns = lab.namespace();
+ * const [web, db] = await ns.launch(["web", "db"], { networks: ["DMZ"], start: true });
+ * await web!.nic(0).setAddress("10.0.0.1/24");
+ * await db!.nic(0).setAddress("10.0.0.2/24");
+ * assert.equal((await web!.nic(0).ping("10.0.0.2")).received, 3);
+ * assert.equal((await lab.run("vlans")).text, "alias | vlan\nDMZ   | 101");
  * ```
+ *
+ * Other entry points: `labwire/sim` (the simulator: frames of your own, endpoints of your own, the
+ * virtual clock), `labwire/ovs` (Open vSwitch, QEMU and the processes labwire runs), `labwire/cli` (the
+ * command language, to embed), `labwire/testing` (assertions and fakes for tests).
  *
  * @module
  */
-export * from "./lib/mac.ts";
+export * from "./lib/api/lab.ts";
+export * from "./lib/api/namespace.ts";
+export * from "./lib/api/handles.ts";
+export * from "./lib/api/bridge.ts";
+export * from "./lib/api/capture.ts";
+export * from "./lib/api/reach.ts";
+export type { SimLab, SimPort } from "./lib/api/sim.ts";
+export type * from "./lib/lab/info.ts";
+export type { PingFailure, PingResult } from "./lib/lab/reach.ts";
+export type {
+  BridgeRecord,
+  CaptureRecord,
+  LabCounters,
+  LabState,
+  MirrorRecord,
+  NamespaceRecord,
+  NicConfig,
+  NicRecord,
+  PatchRecord,
+  TapRecord,
+  VmConfigFields,
+  VmConfigRecord,
+  VmRecord,
+  VmState,
+  VmType,
+} from "./lib/lab/records.ts";
+export type { BridgeInfo } from "./lib/lab/model.ts";
+export { checkCidr, DEFAULT_BRIDGE_NAME, DEFAULT_SNAPLEN } from "./lib/lab/rules.ts";
+export * from "./lib/errors.ts";
 export * from "./lib/netspec.ts";
-export * from "./lib/nic_drivers.ts";
-export * from "./lib/go_int.ts";
 export * from "./lib/vlans.ts";
-export * from "./lib/lab.ts";
-export * from "./lib/backend.ts";
-export * from "./lib/topology.ts";
-export * from "./lib/vms.ts";
+export * from "./lib/mac.ts";
 export * from "./lib/names.ts";
-export * from "./lib/wire/bpf.ts";
+export { NIC_DRIVERS } from "./lib/nic_drivers.ts";
 export * from "./lib/wire/frame.ts";
 export * from "./lib/wire/pcap.ts";
 export * from "./lib/wire/pcap_file.ts";
+export * from "./lib/wire/bpf.ts";
 export * from "./lib/wire/observe.ts";
-export * from "./sim/host.ts";
-export * from "./sim/clock.ts";
-export * from "./sim/bridge.ts";
-export * from "./sim/network.ts";
-export * from "./sim/backend.ts";
-export type * from "./sim/types.ts";
-export * from "./lib/exec.ts";
-export * from "./lib/real/ip.ts";
-export * from "./lib/real/netns.ts";
-export * from "./lib/real/dhcp.ts";
-export * from "./lib/ovs.ts";
-export * from "./lib/real/ovs_backend.ts";
-export * from "./lib/qemu.ts";
-export * from "./lib/real/kvm.ts";
-export * from "./lib/real/accel.ts";
-export * from "./lib/state_store.ts";
-export * from "./lib/runner.ts";
-export * from "./lib/cli/script.ts";
-export * from "./lib/cli/lex.ts";
-export * from "./lib/cli/pattern.ts";
-export * from "./lib/cli/registry.ts";
-export * from "./lib/cli/response.ts";
-export * from "./lib/cli/table.ts";
-export * from "./lib/cli/builtins.ts";
-export * from "./lib/cli/help.ts";
-export * from "./lib/cli/interpreter.ts";
-export * from "./lib/commands/registry.ts";
-export type * from "./lib/commands/session.ts";

@@ -23,7 +23,7 @@ import path from "node:path";
 import process from "node:process";
 import { createExec, nodeRunner, type Runner } from "../lib/exec.ts";
 import { IpBatch } from "../lib/real/ip.ts";
-import { Lab } from "../lib/lab.ts";
+import { LabModel } from "../lib/lab/model.ts";
 import { Netns } from "../lib/real/netns.ts";
 import { Ovs } from "../lib/ovs.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
@@ -115,11 +115,11 @@ async function main(): Promise<void> {
 
       // the whole launch through the lab model
       const tally = new Tally();
-      const lab = new Lab({
+      const lab = new LabModel({
         backend: new OvsBackend({ exec: createExec({ runner: tally.runner }), env, namespacePrefix: "lwb-" }),
         macSeed: round,
       });
-      lab.configureNetworks("minimega", [`${LAB_BRIDGE},LAN`]);
+      await lab.configureNetworks("minimega", [`${LAB_BRIDGE},LAN`]);
       results.launch.push(await timed(() => lab.launchVms("minimega", "container", String(NICS))));
       launchOvs.push(tally.runs.get("ovs-vsctl")?.ms ?? 0);
       processes = new Map([...tally.runs].map(([program, t]) => [program, { ...t }]));

@@ -13,7 +13,8 @@
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { createExec, FakeRunner } from "labwire";
+ * import { FakeRunner } from "labwire/testing";
+ * import { createExec } from "labwire/ovs";
  * const runner = new FakeRunner().on("ovs-vsctl", () => ({ stdout: "lab0\n" }));
  * const exec = createExec({ runner });
  * assert.equal(await exec("ovs-vsctl").args("--timeout=5", "list-br").text(), "lab0");
@@ -134,7 +135,7 @@ export interface ExecErrorInit {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { ExecError } from "labwire";
+ * import { ExecError } from "labwire/ovs";
  * const error = new ExecError({ argv: ["ovs-vsctl", "--timeout=5", "add-br", "lab0"], code: 1, stderr: "ovs-vsctl: oops\n" });
  * assert.equal(error.message, 'Cannot run "ovs-vsctl --timeout=5 add-br lab0": exited with code 1\n\novs-vsctl: oops');
  * ```
@@ -222,7 +223,7 @@ function describeArgv(argv: readonly string[]): string {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatArgv } from "labwire";
+ * import { formatArgv } from "labwire/ovs";
  * assert.equal(formatArgv(["tcpdump", "-w", "a.pcap", "vlan 100 and icmp"]), "tcpdump -w a.pcap 'vlan 100 and icmp'");
  * assert.equal(formatArgv(["echo", "it's"]), "echo 'it'\\''s'");
  * ```
@@ -402,7 +403,7 @@ function runNode(argv: readonly string[], options: RunOptions): Promise<RunResul
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { nodeRunner } from "labwire";
+ * import { nodeRunner } from "labwire/ovs";
  * const result = await nodeRunner.run(["sh", "-c", "echo hi; exit 3"], { timeoutMs: 5000 });
  * assert.deepEqual([result.code, result.stdout], [3, "hi\n"]);
  * ```
@@ -423,7 +424,8 @@ export type FakeProgram = (
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { createExec, FakeRunner } from "labwire";
+ * import { FakeRunner } from "labwire/testing";
+ * import { createExec } from "labwire/ovs";
  * const runner = new FakeRunner().on("ovs-vsctl", (argv) => argv.includes("br-exists") ? { code: 2 } : {});
  * const exec = createExec({ runner });
  * assert.equal((await exec("ovs-vsctl").args("br-exists", "lab0").noThrow(2).run()).code, 2);
@@ -503,7 +505,8 @@ function checkTimeout(ms: number, what: string): number {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { Cmd, FakeRunner } from "labwire";
+ * import { FakeRunner } from "labwire/testing";
+ * import { Cmd } from "labwire/ovs";
  * const runner = new FakeRunner().on("ovs-vsctl", (argv) => ({ stdout: `${argv.length}\n` }));
  * const vsctl = new Cmd("ovs-vsctl", { runner }).args("--timeout=5");
  * assert.equal(await vsctl.args("list-br").text(), "3");
@@ -667,7 +670,7 @@ export class Cmd {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { createExec, formatArgv, nodeRunner } from "labwire";
+ * import { createExec, formatArgv, nodeRunner } from "labwire/ovs";
  * const traced: string[] = [];
  * const exec = createExec({ runner: nodeRunner, trace: (argv) => traced.push(`+ ${formatArgv(argv)}`) });
  * assert.equal(await exec("echo").args("a b").text(), "a b");
@@ -701,7 +704,7 @@ function isExecutableFile(file: string): boolean {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { which } from "labwire";
+ * import { which } from "labwire/ovs";
  * assert.equal(which("sh", { PATH: "/nonexistent:/bin" }), "/bin/sh");
  * assert.equal(which("no-such-program-labwire"), undefined);
  * ```

@@ -19,7 +19,7 @@ const INT64_MIN_ABS = "9223372036854775808";
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseGoInt } from "labwire";
+ * import { parseGoInt } from "labwire/cli";
  * assert.equal(parseGoInt("+5"), 5);
  * assert.equal(parseGoInt("0100"), 100);
  * assert.equal(parseGoInt("0x10"), undefined);

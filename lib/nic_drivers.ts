@@ -70,7 +70,7 @@ function fields(line: string): string[] {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseQemuNicList } from "labwire";
+ * import { parseQemuNicList } from "labwire/ovs";
  *
  * const output = [
  *   "Storage devices:",
@@ -160,7 +160,8 @@ function tail(text: string): string {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { discoverNicDrivers, NIC_DRIVERS } from "labwire";
+ * import { NIC_DRIVERS } from "labwire";
+ * import { discoverNicDrivers } from "labwire/ovs";
  *
  * // No QEMU on this host: the built-in list.
  * const none = await discoverNicDrivers({

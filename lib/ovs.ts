@@ -28,7 +28,7 @@
  * @module
  */
 
-import type { MirrorSpec, PortMode } from "./backend.ts";
+import type { MirrorSpec, PortMode } from "./backend/bridges.ts";
 import process from "node:process";
 import { type Cmd, createExec, ExecError, type RunResult } from "./exec.ts";
 

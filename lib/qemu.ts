@@ -43,7 +43,7 @@ export interface QemuNicArgsOptions {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { qemuNicArgs } from "labwire";
+ * import { qemuNicArgs } from "labwire/ovs";
  * const { args, next } = qemuNicArgs([{ tap: "mega_tap0", driver: "e1000", mac: "02:00:00:00:00:01" }]);
  * assert.deepEqual(args, [
  *   "-device", "pci-bridge,id=pci.1,chassis_nr=1",
@@ -118,7 +118,7 @@ export interface QemuLaunch {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { qemuArgs } from "labwire";
+ * import { qemuArgs } from "labwire/ovs";
  * const args = qemuArgs({ name: "web", nics: [], kvm: false });
  * assert.deepEqual(args.slice(0, 4), ["-name", "web", "-accel", "tcg"]);
  * assert.ok(args.includes("-S"));

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { LabError, type LabErrorOptions } from "./errors.ts";
 import { parseGoInt } from "./go_int.ts";
 
 /** The name of minimega's default namespace. Its aliases always use the global range. */
@@ -78,7 +79,12 @@ export function parseAlias(namespace: string, s: string): VlanAlias {
 }
 
 /** What went wrong in a {@linkcode VlanError}. */
-export type VlanErrorCode = "alias-in-use" | "vlan-in-use" | "range-overlap";
+export type VlanErrorCode =
+  | "alias-in-use"
+  | "vlan-in-use"
+  | "range-overlap"
+  | "out-of-vlans"
+  | "invalid-vlan";
 
 /**
  * A request that conflicts with the VLAN table: an alias or VLAN already taken, or a range that
@@ -93,11 +99,11 @@ export type VlanErrorCode = "alias-in-use" | "vlan-in-use" | "range-overlap";
  * assert.throws(() => vlans.add("minimega", "bar", 200), (e) => e instanceof VlanError && e.code === "vlan-in-use");
  * ```
  */
-export class VlanError extends Error {
+export class VlanError extends LabError {
   /** Always `VlanError`. */
   override name = "VlanError";
-  /** Which conflict: `alias-in-use`, `vlan-in-use` or `range-overlap`. */
-  readonly code: VlanErrorCode;
+  /** Which conflict: `alias-in-use`, `vlan-in-use`, `range-overlap`, `out-of-vlans` or `invalid-vlan`. */
+  declare readonly code: VlanErrorCode;
   /** The namespace of the alias in use, or of the range overlapped. */
   readonly namespace: string;
   /** The VLAN in use, for `vlan-in-use`. */
@@ -108,16 +114,26 @@ export class VlanError extends Error {
    *
    * @param code Which conflict.
    * @param detail The namespace involved and, for `vlan-in-use`, the VLAN.
+   * @param options The error that led to this one.
    */
-  constructor(code: VlanErrorCode, detail: { namespace: string; vlan?: number }) {
+  constructor(
+    code: VlanErrorCode,
+    detail: { namespace: string; vlan?: number },
+    options: LabErrorOptions = {},
+  ) {
     super(
+      code,
       code === "alias-in-use"
         ? "alias already in use"
         : code === "vlan-in-use"
         ? "vlan already in use"
+        : code === "out-of-vlans"
+        ? "out of VLANs"
+        : code === "invalid-vlan"
+        ? "invalid VLAN (0 <= vlan < 4096)"
         : `range overlaps with another namespace: ${detail.namespace}`,
+      options,
     );
-    this.code = code;
     this.namespace = detail.namespace;
     this.vlan = detail.vlan;
   }
@@ -227,6 +243,12 @@ export class Vlans {
   #ranges = new Map<string, MutableRange>();
   #defaultRange: VlanBounds;
   #warn: (message: string) => void;
+  /**
+   * Called before the table changes in any way (an alias allocated or added, a range set or cleared, a
+   * VLAN blacklisted, a search position moved), so that an owner can save the state it had: the lab
+   * undoes a failed command with it. Not part of the JSON state.
+   */
+  beforeChange: (() => void) | undefined = undefined;
 
   /**
    * Makes an empty table whose global range is `options.range`.
@@ -273,6 +295,7 @@ export class Vlans {
       this.#warn(`VLAN ${n} has alias ${owner.namespace}${ALIAS_SEP}${owner.value}`);
     } else if (owner === undefined) {
       this.#warn(`Blacklisting manually specified VLAN ${n}`);
+      this.beforeChange?.();
       this.#byVlan.set(n, null);
     }
     return n;
@@ -304,6 +327,7 @@ export class Vlans {
   }
 
   #allocate(a: VlanAlias): number {
+    this.beforeChange?.();
     const ranges = this.#ranges;
     const global = ranges.get("")!;
     const r = ranges.get(a.namespace) ?? global;
@@ -332,6 +356,7 @@ export class Vlans {
   }
 
   #record(a: VlanAlias, vlan: number): void {
+    this.beforeChange?.();
     this.#byVlan.set(vlan, Object.freeze({ namespace: a.namespace, value: a.value }));
     let values = this.#byAlias.get(a.namespace);
     if (values === undefined) this.#byAlias.set(a.namespace, values = new Map());
@@ -430,6 +455,7 @@ export class Vlans {
     for (const vlan of this.#takenWithin(min, max)) {
       this.#warn(`detected hole in VLAN range ${min} -> ${max}: ${vlan}`);
     }
+    this.beforeChange?.();
     this.#ranges.set(key, { min, max, next: min });
   }
 
@@ -501,6 +527,7 @@ export class Vlans {
    */
   blacklist(vlan: number): void {
     checkInteger("blacklist VLAN", "vlan", vlan);
+    this.beforeChange?.();
     const owner = this.#byVlan.get(vlan);
     if (owner) this.#unlinkAlias(owner);
     this.#byVlan.set(vlan, null);
@@ -688,6 +715,7 @@ export class Vlans {
    * ```
    */
   clear(namespace: string, prefix = ""): void {
+    this.beforeChange?.();
     const values = this.#byAlias.get(namespace);
     if (values !== undefined) {
       for (const [value, vlan] of values) {
@@ -746,6 +774,7 @@ export class Vlans {
    * ```
    */
   reset(): void {
+    this.beforeChange?.();
     this.#byVlan.clear();
     this.#byAlias.clear();
     this.#ranges.clear();
@@ -865,4 +894,27 @@ export class Vlans {
     });
     return vlans;
   }
+}
+
+/**
+ * Parses a VLAN range given as `MIN-MAX` (minimega's `-vlanrange` flag, e.g. `101-4096`): half-open,
+ * so MAX itself is never allocated.
+ *
+ * @throws {RangeError} minimega's words: `invalid VLAN range provided`, `expected integer values for
+ * VLAN range`, `expected min < max for VLAN range`.
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseVlanRange } from "labwire";
+ * assert.deepEqual(parseVlanRange("200-300"), { min: 200, max: 300 });
+ * ```
+ */
+export function parseVlanRange(s: string): { min: number; max: number } {
+  const parts = s.split("-");
+  if (parts.length !== 2) throw new RangeError("invalid VLAN range provided");
+  const min = parseGoInt(parts[0]!);
+  const max = parseGoInt(parts[1]!);
+  if (min === undefined || max === undefined) throw new RangeError("expected integer values for VLAN range");
+  if (min >= max) throw new RangeError("expected min < max for VLAN range");
+  return { min, max };
 }

@@ -15,7 +15,7 @@ import { formatTable } from "../lib/cli/table.ts";
 import { decodeFrame, describeFrame } from "../lib/wire/frame.ts";
 import { parseNetspec } from "../lib/netspec.ts";
 import { readPcap } from "../lib/wire/pcap.ts";
-import { LabRunner } from "../lib/runner.ts";
+import { Lab } from "../lib/api/lab.ts";
 import { runScript } from "../lib/cli/script.ts";
 
 const out = (text: string) => process.stdout.write(text);
@@ -93,7 +93,7 @@ clear capture
 vm config net lab,DMZ,bogus
 tap mirror web 0 ids 0
 vm net connect web 3 DMZ`;
-const runner = new LabRunner({ onWarning: () => {}, macSeed: "demo" });
+const runner = await Lab.open({ onWarning: () => {}, seed: "demo" });
 await runScript(runner, script.split("\n"), { transcript: true, stdout: out, stderr: out });
 await runner.close();
 

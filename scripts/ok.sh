@@ -5,5 +5,5 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 deno fmt --check
 deno lint
-deno check mod.ts cli.ts lib/ sim/ scripts/ tests/ bench/
+deno check mod.ts cli.ts lib/ sim/ scripts/ tests/ bench/ examples/
 bash scripts/test.sh

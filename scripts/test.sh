@@ -14,9 +14,16 @@ echo "== deno test (unit, golden, doc examples; then the real-system tests, one 
 # tests/*_real.test.ts start private Open vSwitch sandboxes and network namespaces: the userspace datapath
 # names a bridge's host device after the bridge, so two sandboxes must not run at once
 real=(tests/*_real.test.ts)
-unit=(); for f in tests/*.test.ts; do [[ $f == *_real.test.ts ]] || unit+=("$f"); done
-{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${real[@]}"; } 2>&1 | tee "$log/deno" ||
-  status=1
+# test files that change this process's environment (a fake PATH, LABWIRE_ACCEL) run on their own, after the
+# others: `deno test --parallel` runs files side by side in one process, and a fake tcpdump first on the PATH
+# of one file's test would answer another file's real tcpdump
+serial=() unit=()
+for f in tests/*.test.ts; do
+  [[ $f == *_real.test.ts ]] && continue
+  if grep -qE 'withPath\(|process\.env(\.[A-Z_]+|\[[^]]+\]) = |delete process\.env' "$f"; then serial+=("$f"); else unit+=("$f"); fi
+done
+{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && deno test -A "${real[@]}"; } \
+  2>&1 | tee "$log/deno" || status=1
 deno_lines=$(strip <"$log/deno" | grep -E '^(ok|FAILED) \|')
 # Deno counts a describe() block as a test and its test()s as steps: "10 passed (42 steps)" is 52 results.
 count() { sed -n "s/.*| \([0-9]*\) $1\( (\([0-9]*\) steps\?)\)\?.*/\1 \3/p" <<<"$deno_lines" | awk '{ n += $1 + $2 } END { print n }'; }

@@ -1,29 +1,36 @@
 /**
  * The simulator as a labwire {@linkcode Backend}: the lab model's bridges, ports and mirrors become
  * {@linkcode SimNetwork} bridges, VM NICs and host taps become {@linkcode SimHost}s that answer ARP and
- * ping, and captures write what a port sees to pcap files. Deterministic: everything runs on the
- * network's virtual clock.
+ * ping (and are silent while their VM does not run), and captures keep what a port sees, in a pcap file
+ * or in memory. Deterministic: everything runs on the network's virtual clock.
+ *
+ * Beyond the contract, for tests of your own code: {@linkcode SimBackend.send} puts any frame on the wire
+ * from a port and says where it went and why it stopped, and {@linkcode SimBackend.attach} puts your own
+ * endpoint behind a VM NIC or host tap in place of the lab's host.
  *
  * @module
  */
 
-import {
-  type Backend,
-  type CaptureSpec,
-  type MirrorSpec,
-  PING_INTERVAL_MS,
-  PING_WAIT_MS,
-  type PingResult,
-  type PortSpec,
-  type RemovePortsOptions,
-} from "../lib/backend.ts";
-import { compileFilter } from "../lib/wire/bpf.ts";
+import type { MirrorSpec, PortSpec, RemovePortsOptions } from "../lib/backend/bridges.ts";
+import type { Backend } from "../lib/backend/backend.ts";
+import type { CaptureContents, CaptureSpec, RawFrame } from "../lib/backend/captures.ts";
+import { PING_INTERVAL_MS, PING_WAIT_MS, type PingReport } from "../lib/backend/endpoints.ts";
+import type { VmSpec } from "../lib/backend/vms.ts";
+import { LabError } from "../lib/errors.ts";
 import { isMulticastMac } from "../lib/mac.ts";
+import { compileFilter } from "../lib/wire/bpf.ts";
 import type { PcapWriter } from "../lib/wire/pcap.ts";
-import { openPcapFile } from "../lib/wire/pcap_file.ts";
+import { openPcapFile, readPcapFile } from "../lib/wire/pcap_file.ts";
 import { SimHost } from "./host.ts";
-import type { PortObserver, SimBridge } from "./bridge.ts";
+import {
+  DROP_REASONS,
+  type DropReason,
+  type FrameDirection,
+  type PortObserver,
+  type SimBridge,
+} from "./bridge.ts";
 import { SimNetwork } from "./network.ts";
+import type { FrameSink } from "./types.ts";
 
 /** Options for {@linkcode SimBackend}. */
 export interface SimBackendOptions {
@@ -35,13 +42,63 @@ export interface SimBackendOptions {
   onWarning?: (message: string) => void;
 }
 
+/** A frame a port transmitted while {@linkcode SimBackend.send} ran. */
+export interface TraceDelivery {
+  /** The bridge. */
+  readonly bridge: string;
+  /** The port that transmitted it. */
+  readonly port: string;
+  /** What is behind the port: `host` (the lab's endpoint), `custom` (yours), `device` (a trunk, capture or the bridge's local port), `patch`. */
+  readonly to: "host" | "custom" | "device" | "patch";
+  /** The bytes as the port transmitted them (tagged on a trunk, untagged on an access port). */
+  readonly frame: Uint8Array;
+}
+
+/** A port that dropped the frame while {@linkcode SimBackend.send} ran. */
+export interface TraceDrop {
+  /** The bridge. */
+  readonly bridge: string;
+  /** The port. */
+  readonly port: string;
+  /** Why. */
+  readonly reason: DropReason;
+}
+
+/** Where one frame went: every port that transmitted a copy, and every drop with its reason. */
+export interface FrameTrace {
+  /** The copies, in the order the ports transmitted them. */
+  readonly deliveries: readonly TraceDelivery[];
+  /** The drops. */
+  readonly drops: readonly TraceDrop[];
+}
+
+/** Your own endpoint behind a port ({@linkcode SimBackend.attach}). */
+export interface SimEndpoint {
+  /**
+   * Takes a frame the port transmitted: `frame` is a copy, yours to keep. Do not send from inside this call
+   * straight away: schedule it (`clock.after(...)`), as hosts do.
+   */
+  receive(frame: Uint8Array, timeNs: number): void;
+}
+
+/** An endpoint of yours, attached. */
+export interface AttachedEndpoint {
+  /** The port it is behind. */
+  readonly port: string;
+  /** Sends a frame into the port now (from a scheduled event or outside any event). */
+  send(frame: Uint8Array): FrameTrace;
+  /** Gives the port back to the lab's own host (its addresses and ARP cache as they were). */
+  detach(): void;
+}
+
 /**
  * A capture of a port's frames. It follows its port: while the port is unplugged (a VM NIC disconnected) it
  * waits, and it goes on when a port of that name is plugged into a bridge again, as tcpdump on a kept tap.
  */
 interface RunningCapture {
-  readonly port: string;
-  readonly writer: PcapWriter;
+  readonly spec: CaptureSpec;
+  readonly writer: PcapWriter | undefined;
+  readonly ring: FrameRing | undefined;
   readonly observer: PortObserver;
   /** The bridge it observes now, and how to stop observing; none while its port is unplugged. */
   watching: { readonly bridge: string; readonly stop: () => void } | undefined;
@@ -51,10 +108,38 @@ interface RunningCapture {
 interface SimNic {
   readonly host: SimHost;
   readonly cable: { bridge: SimBridge | undefined };
+  /** Your endpoint in its place, if one is attached. */
+  custom: FrameSink | undefined;
 }
 
 /** The far end of a capture tap or a trunk: an interface that is up and takes frames silently. */
 const DEVICE = { receive(): void {} };
+
+/** The newest frames of a capture without a file: a fixed number of slots, the oldest overwritten. */
+class FrameRing {
+  readonly #limit: number;
+  readonly #slots: RawFrame[] = [];
+  #head = 0;
+  dropped = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  push(frame: RawFrame): void {
+    if (this.#slots.length < this.#limit) {
+      this.#slots.push(frame);
+      return;
+    }
+    this.#slots[this.#head] = frame;
+    this.#head = (this.#head + 1) % this.#limit;
+    this.dropped++;
+  }
+
+  frames(): RawFrame[] {
+    return [...this.#slots.slice(this.#head), ...this.#slots.slice(0, this.#head)];
+  }
+}
 
 /**
  * Realises a lab in the simulator.
@@ -62,21 +147,23 @@ const DEVICE = { receive(): void {} };
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { Lab, SimBackend } from "labwire";
- * const lab = new Lab({ backend: new SimBackend(), macSeed: 1 });
- * lab.configureNetworks("minimega", ["LAN"]);
- * await lab.launchVms("minimega", "kvm", "a,b");
- * await lab.addVmAddress("minimega", "a", "0", "10.0.0.1/24");
- * await lab.addVmAddress("minimega", "b", "0", "10.0.0.2/24");
- * assert.deepEqual(await lab.ping("minimega", "a:0", "10.0.0.2", 2), { sent: 2, received: 2 });
+ * import { Lab } from "labwire";
+ * await using lab = await Lab.open({ seed: 1 });
+ * const ns = lab.namespace();
+ * const [a, b] = await ns.launch(["a", "b"], { networks: ["LAN"], start: true });
+ * await a!.nic(0).setAddress("10.0.0.1/24");
+ * await b!.nic(0).setAddress("10.0.0.2/24");
+ * assert.equal((await a!.nic(0).ping("10.0.0.2", { count: 2 })).received, 2);
  * ```
  */
 export class SimBackend implements Backend {
   readonly name = "sim";
   /** The simulated network. */
   readonly network: SimNetwork;
-  /** The hosts behind plugged ports, by `bridge/port`. */
-  #hosts = new Map<string, SimNic>();
+  /** The hosts behind plugged ports, by port name (names are unique in a lab). */
+  #nics = new Map<string, SimNic>();
+  /** The bridge each plugged host's port is on. */
+  #bridgeOf = new Map<string, string>();
   /** NICs kept unplugged (`removePorts(..., { keepNics: true })`), by port name. */
   #kept = new Map<string, SimNic>();
   /** Why a port has no host behind it. */
@@ -91,6 +178,8 @@ export class SimBackend implements Backend {
     this.#openPcap = options.openPcap ?? ((path, snaplen) => openPcapFile(path, { snaplen }));
     this.#warn = options.onWarning ?? (() => {});
   }
+
+  // ---- bridges and ports -----------------------------------------------------------------------
 
   /**
    * Creates a bridge unless it exists, with its local port as Open vSwitch makes one: a port named after
@@ -112,11 +201,15 @@ export class SimBackend implements Backend {
     for (const [id, capture] of this.#captures) {
       if (capture.watching?.bridge === bridge) await this.stopCapture(id);
     }
-    for (const key of [...this.#hosts.keys()]) if (key.startsWith(`${bridge}/`)) this.#hosts.delete(key);
+    for (const [port, on] of [...this.#bridgeOf]) {
+      if (on !== bridge) continue;
+      this.#bridgeOf.delete(port);
+      this.#nics.delete(port);
+    }
     this.network.removeBridge(bridge);
   }
 
-  /** Adds ports; a VM NIC or a host tap gets a host behind it. */
+  /** Adds ports; a VM NIC or a host tap gets a host behind it (paused when its VM does not run). */
   async addPorts(bridge: string, ports: readonly PortSpec[]): Promise<void> {
     await this.addBridge(bridge);
     const added: string[] = [];
@@ -135,7 +228,7 @@ export class SimBackend implements Backend {
     const b = this.network.bridge(bridge);
     b.addPort(port.name, port.mode);
     for (const capture of this.#captures.values()) {
-      if (capture.port === port.name && capture.watching === undefined) {
+      if (capture.spec.port === port.name && capture.watching === undefined) {
         capture.watching = { bridge, stop: b.observe(port.name, capture.observer) };
       }
     }
@@ -148,16 +241,18 @@ export class SimBackend implements Backend {
     if ((port.role === "vm" || port.role === "host") && port.mac !== undefined) {
       if (isMulticastMac(port.mac)) {
         // minimega accepts such a MAC (its tests use 13:37:...); no host can answer from it
-        this.#unreachable.set(`${bridge}/${port.name}`, `its MAC ${port.mac} is a multicast address`);
+        this.#unreachable.set(port.name, `its MAC ${port.mac} is a multicast address`);
         return;
       }
       // a NIC kept unplugged comes back with its addresses and ARP cache
       const kept = this.#kept.get(port.name);
       this.#kept.delete(port.name);
       const nic = kept ?? this.#newNic(port.name, port.mac);
+      if (port.vm !== undefined) nic.host.paused = !port.vm.running;
       nic.cable.bridge = b;
-      b.attach(port.name, nic.host);
-      this.#hosts.set(`${bridge}/${port.name}`, nic);
+      b.attach(port.name, nic.custom ?? nic.host);
+      this.#nics.set(port.name, nic);
+      this.#bridgeOf.set(port.name, bridge);
     }
   }
 
@@ -170,7 +265,7 @@ export class SimBackend implements Backend {
       scheduler: this.network.clock,
       transmit: (buf, off, len) => cable.bridge?.transmitFrom(name, buf, off, len),
     });
-    return { host, cable };
+    return { host, cable, custom: undefined };
   }
 
   /** Removes ports and their hosts; with `keepNics`, the hosts stay, unplugged, for a later `addPorts`. */
@@ -181,20 +276,23 @@ export class SimBackend implements Backend {
         if (b.ports().some((p) => p.name === port && p.patch !== undefined)) {
           this.network.unpatch(bridge, port);
         }
-        b.removePort(port);
+        if (b.ports().some((p) => p.name === port)) b.removePort(port);
       }
       for (const capture of this.#captures.values()) {
-        if (capture.port !== port || capture.watching?.bridge !== bridge) continue;
+        if (capture.spec.port !== port || capture.watching?.bridge !== bridge) continue;
         capture.watching.stop();
         capture.watching = undefined;
       }
-      const nic = this.#hosts.get(`${bridge}/${port}`);
-      this.#hosts.delete(`${bridge}/${port}`);
-      this.#unreachable.delete(`${bridge}/${port}`);
-      if (nic !== undefined && options.keepNics === true) {
-        nic.cable.bridge = undefined;
-        this.#kept.set(port, nic);
+      const nic = this.#bridgeOf.get(port) === bridge ? this.#nics.get(port) : undefined;
+      if (nic !== undefined) {
+        this.#nics.delete(port);
+        this.#bridgeOf.delete(port);
+        if (options.keepNics === true) {
+          nic.cable.bridge = undefined;
+          this.#kept.set(port, nic);
+        }
       }
+      this.#unreachable.delete(port);
     }
     return Promise.resolve();
   }
@@ -224,14 +322,26 @@ export class SimBackend implements Backend {
 
   /** Removes a mirror. */
   removeMirror(bridge: string, mirror: string): Promise<void> {
-    if (this.network.hasBridge(bridge)) this.network.bridge(bridge).removeMirror(mirror);
+    if (this.network.hasBridge(bridge)) {
+      const b = this.network.bridge(bridge);
+      if (b.mirrors().some((m) => m.name === mirror)) b.removeMirror(mirror);
+    }
     return Promise.resolve();
   }
 
-  /** Gives the host behind a port an address (one it has already is no error). */
-  addAddress(bridge: string, port: string, cidr: string): Promise<void> {
-    const host = this.#host(bridge, port);
-    if (!host.addresses().includes(cidr)) host.addAddress(cidr);
+  // ---- endpoints -------------------------------------------------------------------------------
+
+  /** Gives the host behind a port an address (one it has already is no error; your own endpoint keeps its own). */
+  addAddress(_bridge: string, port: string, cidr: string): Promise<void> {
+    const nic = this.#nic(port);
+    if (nic.custom === undefined && !nic.host.addresses().includes(cidr)) nic.host.addAddress(cidr);
+    return Promise.resolve();
+  }
+
+  /** Takes an address from the host behind a port (one it does not have is no error). */
+  removeAddress(_bridge: string, port: string, cidr: string): Promise<void> {
+    const nic = this.#nics.get(port) ?? this.#kept.get(port);
+    if (nic !== undefined && nic.host.addresses().includes(cidr)) nic.host.removeAddress(cidr);
     return Promise.resolve();
   }
 
@@ -244,46 +354,25 @@ export class SimBackend implements Backend {
     );
   }
 
-  /** Starts writing what a port sees (both ways) to a pcap file, through the capture's filter. */
-  startCapture(capture: CaptureSpec): Promise<void> {
-    const filter = compileFilter(capture.filter);
-    const bridge = this.network.bridge(capture.bridge);
-    const writer = this.#openPcap(capture.path, capture.snaplen);
-    const clock = this.network.clock;
-    const observer: PortObserver = (_direction, buf, off, len) => {
-      if (filter(buf, off, len)) writer.write(buf, off, len, clock.now());
-    };
-    const stop = bridge.observe(capture.port, observer);
-    this.#captures.set(capture.id, {
-      port: capture.port,
-      writer,
-      observer,
-      watching: { bridge: capture.bridge, stop },
-    });
-    return Promise.resolve();
-  }
-
-  /** Stops a capture and completes its file. */
-  stopCapture(id: number): Promise<void> {
-    const capture = this.#captures.get(id);
-    if (capture !== undefined) {
-      capture.watching?.stop();
-      capture.writer.close();
-      this.#captures.delete(id);
-    }
-    return Promise.resolve();
-  }
-
   /**
    * Pings from the host behind a port as labwire's `ping` does on every backend: `count` echo requests
    * {@linkcode PING_INTERVAL_MS} apart, waiting {@linkcode PING_WAIT_MS} after the last when nothing has
    * answered (see {@linkcode SimHost.ping}), running virtual time until the run ends. A ping nothing
    * answered leaves no neighbour entry behind.
    */
-  ping(bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
+  ping(bridge: string, port: string, ip: string, count: number): Promise<PingReport> {
+    const nic = this.#nic(port);
+    if (nic.custom !== undefined) {
+      throw new LabError(
+        "custom-endpoint",
+        `Cannot ping from ${port}: your own endpoint is attached there; send frames with it instead`,
+      );
+    }
     const intervalNs = PING_INTERVAL_MS * 1_000_000;
     const waitNs = PING_WAIT_MS * 1_000_000;
-    const run = this.#host(bridge, port).ping(ip, { count, intervalNs, waitNs });
+    const run = nic.host.ping(ip, { count, intervalNs, waitNs });
+    const empty = { sent: 0, received: 0, errors: 0, rttMs: [] };
+    if (run.networkUnreachable) return Promise.resolve({ ...empty, networkUnreachable: true });
     const clock = this.network.clock;
     const loops = this.network.loopDrops;
     // A run ends by itself at the latest when its linger after the last request runs out: the wait, or
@@ -296,7 +385,123 @@ export class SimBackend implements Backend {
     }
     const dropped = this.network.loopDrops - loops;
     if (dropped > 0) this.#warn(`${this.network.lastLoop} (${dropped} frames dropped by the loop guard)`);
-    return Promise.resolve({ sent: run.sent, received: run.received });
+    return Promise.resolve({
+      sent: run.sent,
+      received: run.received,
+      errors: run.errors,
+      rttMs: run.rttNs.map((ns) => ns / 1e6),
+      networkUnreachable: false,
+    });
+  }
+
+  #nic(port: string): SimNic {
+    const nic = this.#nics.get(port);
+    if (nic === undefined) {
+      const why = this.#unreachable.get(port) ?? "nothing is plugged in";
+      throw new Error(`Cannot reach the endpoint behind ${port}: ${why}`);
+    }
+    return nic;
+  }
+
+  // ---- VMs -------------------------------------------------------------------------------------
+
+  #setPaused(vms: readonly VmSpec[], paused: boolean): Promise<void> {
+    for (const vm of vms) {
+      for (const { tap } of vm.nics) {
+        const nic = this.#nics.get(tap) ?? this.#kept.get(tap);
+        if (nic !== undefined) nic.host.paused = paused;
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** Launches VMs: their hosts are there already, paused. */
+  launchVms(vms: readonly VmSpec[]): Promise<void> {
+    return this.#setPaused(vms, true);
+  }
+
+  /** Runs VMs: their hosts answer. */
+  startVms(vms: readonly VmSpec[]): Promise<void> {
+    return this.#setPaused(vms, false);
+  }
+
+  /** Pauses VMs: their hosts neither answer nor send. */
+  stopVms(vms: readonly VmSpec[]): Promise<void> {
+    return this.#setPaused(vms, true);
+  }
+
+  /** Ends VMs: their hosts are silent (a KVM VM's taps stay on their bridges). */
+  killVms(vms: readonly VmSpec[]): Promise<void> {
+    return this.#setPaused(vms, true);
+  }
+
+  /** Adds NICs to a running VM: their hosts came with their ports. */
+  hotplugNics(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  // ---- captures --------------------------------------------------------------------------------
+
+  /**
+   * Starts keeping what a port sees (both ways), through the capture's filter: in a pcap file, or in a
+   * ring of the newest `limit` frames.
+   */
+  startCapture(spec: CaptureSpec): Promise<void> {
+    const filter = compileFilter(spec.filter);
+    const bridge = this.network.bridge(spec.bridge);
+    const writer = spec.path === undefined ? undefined : this.#openPcap(spec.path, spec.snaplen);
+    const ring = spec.path === undefined ? new FrameRing(spec.limit) : undefined;
+    const clock = this.network.clock;
+    const snaplen = spec.snaplen;
+    const observer: PortObserver = writer !== undefined
+      ? (_direction, buf, off, len) => {
+        if (filter(buf, off, len)) writer.write(buf, off, len, clock.now());
+      }
+      : (direction: FrameDirection, buf, off, len) => {
+        if (!filter(buf, off, len)) return;
+        const incl = len < snaplen ? len : snaplen;
+        ring!.push({ timeNs: clock.now(), direction, data: buf.slice(off, off + incl), origLen: len });
+      };
+    const stop = bridge.observe(spec.port, observer);
+    this.#captures.set(spec.id, { spec, writer, ring, observer, watching: { bridge: spec.bridge, stop } });
+    return Promise.resolve();
+  }
+
+  /** Writes a file capture's buffered frames to its file. */
+  flushCapture(id: number): Promise<void> {
+    this.#captures.get(id)?.writer?.flush();
+    return Promise.resolve();
+  }
+
+  /** The frames a capture kept: its ring, or its file (flushed first). */
+  readCapture(id: number): Promise<CaptureContents> {
+    const capture = this.#captures.get(id);
+    if (capture === undefined) return Promise.resolve({ frames: [], dropped: 0 });
+    if (capture.ring !== undefined) {
+      return Promise.resolve({ frames: capture.ring.frames(), dropped: capture.ring.dropped });
+    }
+    capture.writer!.flush();
+    const file = readPcapFile(capture.spec.path!);
+    return Promise.resolve({
+      frames: file.records.map((r) => ({
+        timeNs: r.timeNs,
+        direction: undefined,
+        data: r.data,
+        origLen: r.origLen,
+      })),
+      dropped: 0,
+    });
+  }
+
+  /** Stops a capture and completes its file. */
+  stopCapture(id: number): Promise<void> {
+    const capture = this.#captures.get(id);
+    if (capture !== undefined) {
+      capture.watching?.stop();
+      capture.writer?.close();
+      this.#captures.delete(id);
+    }
+    return Promise.resolve();
   }
 
   /** Completes every capture's file. */
@@ -304,11 +509,134 @@ export class SimBackend implements Backend {
     for (const id of [...this.#captures.keys()]) await this.stopCapture(id);
   }
 
-  #host(bridge: string, port: string): SimHost {
-    const host = this.#hosts.get(`${bridge}/${port}`)?.host;
-    if (host === undefined) {
-      throw new Error(`Cannot reach the endpoint behind ${bridge}/${port}: nothing is plugged in`);
+  // ---- your code on the wire -------------------------------------------------------------------
+
+  /** The lab's host behind a VM NIC or host tap (plugged or kept unplugged), or undefined. */
+  host(port: string): SimHost | undefined {
+    return (this.#nics.get(port) ?? this.#kept.get(port))?.host;
+  }
+
+  /** The bridge a port is on, or undefined. */
+  bridgeOf(port: string): string | undefined {
+    return this.#bridgeOf.get(port) ?? this.#deviceBridge(port);
+  }
+
+  #deviceBridge(port: string): string | undefined {
+    for (const name of this.network.bridges()) {
+      if (this.network.bridge(name).ports().some((p) => p.name === port)) return name;
     }
-    return host;
+    return undefined;
+  }
+
+  /** Whether your own endpoint is attached behind a port. */
+  hasCustomEndpoint(port: string): boolean {
+    return (this.#nics.get(port) ?? this.#kept.get(port))?.custom !== undefined;
+  }
+
+  /**
+   * Sends a frame into the network from a port, as the endpoint behind it would, and says where it went:
+   * every port that transmitted a copy (and what is behind it), every port that dropped it and why.
+   * Answers the frame provokes are scheduled: run the clock to see them.
+   *
+   * @throws {LabError} `Cannot send from X: no such port` (code `tap-not-found`).
+   */
+  send(port: string, frame: Uint8Array): FrameTrace {
+    const bridge = this.bridgeOf(port);
+    if (bridge === undefined) {
+      throw new LabError("tap-not-found", `Cannot send from ${port}: no such port on any bridge`);
+    }
+    const net = this.network;
+    const deliveries: TraceDelivery[] = [];
+    const before = new Map<string, number[]>();
+    const stops: (() => void)[] = [];
+    for (const name of net.bridges()) {
+      const b = net.bridge(name);
+      for (const p of b.ports()) {
+        const counters = b.counters(p.name);
+        before.set(`${name}\u0000${p.name}`, DROP_REASONS.map((r) => counters.drops[r]));
+        const to = p.patch !== undefined
+          ? "patch"
+          : this.#bridgeOf.get(p.name) === name
+          ? (this.#nics.get(p.name)?.custom !== undefined ? "custom" : "host")
+          : "device";
+        stops.push(b.observe(p.name, (direction, buf, off, len) => {
+          if (direction === "tx") {
+            deliveries.push({ bridge: name, port: p.name, to, frame: buf.slice(off, off + len) });
+          }
+        }));
+      }
+    }
+    try {
+      net.bridge(bridge).transmitFrom(port, frame);
+    } finally {
+      for (const stop of stops) stop();
+    }
+    const drops: TraceDrop[] = [];
+    for (const name of net.bridges()) {
+      const b = net.bridge(name);
+      for (const p of b.ports()) {
+        const was = before.get(`${name}\u0000${p.name}`);
+        const now = b.counters(p.name).drops;
+        DROP_REASONS.forEach((reason, i) => {
+          const n = now[reason] - (was?.[i] ?? 0);
+          for (let k = 0; k < n; k++) drops.push({ bridge: name, port: p.name, reason });
+        });
+      }
+    }
+    return { deliveries, drops };
+  }
+
+  /**
+   * Puts your own endpoint behind a VM NIC or host tap, in place of the lab's host: it gets what the port
+   * transmits, and sends what you give it. The lab's host is set aside, addresses and ARP cache kept, and
+   * comes back on {@linkcode AttachedEndpoint.detach}. While yours is attached, the lab cannot ping from
+   * that port (code `custom-endpoint`).
+   *
+   * @throws {LabError} When nothing of the lab's is plugged there, or an endpoint is attached already.
+   */
+  attach(port: string, endpoint: SimEndpoint): AttachedEndpoint {
+    const nic = this.#nics.get(port) ?? this.#kept.get(port);
+    if (nic === undefined) {
+      throw new LabError(
+        "tap-not-found",
+        `Cannot attach to ${port}: it is not a VM NIC or host tap of the lab`,
+      );
+    }
+    if (nic.custom !== undefined) {
+      throw new LabError(
+        "custom-endpoint",
+        `Cannot attach to ${port}: an endpoint of yours is attached already`,
+      );
+    }
+    const clock = this.network.clock;
+    const sink: FrameSink = {
+      receive: (buf, off, len) => endpoint.receive(buf.slice(off, off + len), clock.now()),
+    };
+    nic.custom = sink;
+    const bridge = nic.cable.bridge;
+    if (bridge !== undefined) {
+      bridge.detach(port);
+      bridge.attach(port, sink);
+    }
+    let attached = true;
+    return {
+      port,
+      send: (frame) => {
+        if (!attached) {
+          throw new LabError("custom-endpoint", `Cannot send from ${port}: the endpoint was detached`);
+        }
+        return this.send(port, frame);
+      },
+      detach: () => {
+        if (!attached) return;
+        attached = false;
+        nic.custom = undefined;
+        const now = nic.cable.bridge;
+        if (now !== undefined) {
+          now.detach(port);
+          now.attach(port, nic.host);
+        }
+      },
+    };
   }
 }

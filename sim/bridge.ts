@@ -40,7 +40,7 @@ import {
   MAX_FRAME_BYTES,
   SET_PEER,
 } from "./_engine.ts";
-import type { MirrorSpec, PortMode } from "../lib/backend.ts";
+import type { MirrorSpec, PortMode } from "../lib/backend/bridges.ts";
 import { VirtualClock } from "./clock.ts";
 
 /**
@@ -194,7 +194,7 @@ function writeTag(b: Uint8Array, o: number, code: number): void {
  * @example Two VMs on VLAN 100 and one on VLAN 200
  * ```ts
  * import assert from "node:assert/strict";
- * import { SimBridge } from "labwire";
+ * import { SimBridge } from "labwire/sim";
  *
  * const br = new SimBridge("mega_bridge");
  * const got: string[] = [];

@@ -28,7 +28,7 @@ export interface VirtualClockOptions {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { VirtualClock } from "labwire";
+ * import { VirtualClock } from "labwire/sim";
  *
  * const clock = new VirtualClock();
  * const seen: string[] = [];

@@ -58,13 +58,18 @@
  * there the FAILED instant falls a little after +3 s and that request usually joins the old queue; runs
  * that reach that instant (16 or more unanswered requests 200 ms apart) can differ from the simulator.
  *
- * No routing yet: a host reaches only the subnets of its own addresses. An echo request to any other
- * address is counted as sent (as ping counts a request whose `sendmsg` failed) but no frame leaves.
+ * No routing yet: a host reaches only the subnets of its own addresses. A ping to any other address (or
+ * from a host with no address) sends nothing and ends at once with {@linkcode PingRun.networkUnreachable},
+ * as ping(8) stops with `connect: Network is unreachable` before its first request.
+ *
+ * **Paused** ({@linkcode SimHost.paused}): a host whose VM does not run (launched and not started,
+ * stopped, or killed) takes no frame in (each is counted as ignored) and sends none, not even a
+ * retransmission already due; its tables stay as they were, as a paused guest's do.
  *
  * @example Two hosts on one wire
  * ```ts
  * import assert from "node:assert/strict";
- * import { SimHost, VirtualClock } from "labwire";
+ * import { SimHost, VirtualClock } from "labwire/sim";
  *
  * const clock = new VirtualClock();
  * const a: SimHost = new SimHost({ mac: "52:54:00:00:00:01", scheduler: clock, transmit: (buf, off, len) => b.receive(buf, off, len) });
@@ -172,6 +177,11 @@ export interface PingRun {
   /** Whether the run has ended: every request answered or reported unreachable, or the linger spent. */
   readonly done: boolean;
   /**
+   * The host has no route to the address (no address of its own whose subnet holds it): nothing was sent
+   * and the run ended at once, as ping(8) does with `connect: Network is unreachable`.
+   */
+  readonly networkUnreachable: boolean;
+  /**
    * Round-trip time of each reply received, in nanoseconds, in the order they came: from the time the
    * request was sent (its timeval, ARP resolution included) to its reply.
    */
@@ -215,6 +225,7 @@ interface Run {
   errors: number;
   lost: number;
   done: boolean;
+  networkUnreachable: boolean;
   rttNs: number[];
   dstIp: number;
   intervalNs: number;
@@ -318,6 +329,11 @@ export class SimHost implements FrameSink {
   #nextPingId = 1;
   #ipId = 0;
   #counters: SimHostCounters = { rxFrames: 0, txFrames: 0, ignored: 0, dropped: 0 };
+  /**
+   * Whether the host is paused: its VM does not run. A paused host takes no frame in (counted as ignored)
+   * and sends none; its addresses and neighbour table stay as they are.
+   */
+  paused = false;
 
   /**
    * Makes a host with no addresses yet.
@@ -416,6 +432,10 @@ export class SimHost implements FrameSink {
   receive(buf: Uint8Array, off: number, len: number): void {
     const counters = this.#counters;
     counters.rxFrames++;
+    if (this.paused) {
+      counters.ignored++;
+      return;
+    }
     if (len < 14) {
       counters.dropped++;
       return;
@@ -518,6 +538,7 @@ export class SimHost implements FrameSink {
 
   /** Writes the frame into the host's buffer and transmits it. */
   #send(frame: Frame): void {
+    if (this.paused) return; // a paused VM sends nothing, not even what was due
     if (frame.ipv4 !== undefined) {
       frame.ipv4.id = this.#ipId;
       this.#ipId = (this.#ipId + 1) & 0xffff;
@@ -659,6 +680,7 @@ export class SimHost implements FrameSink {
       errors: 0,
       lost: 0,
       done: false,
+      networkUnreachable: false,
       rttNs: [],
       dstIp: dst,
       intervalNs,
@@ -666,6 +688,12 @@ export class SimHost implements FrameSink {
       pattern,
       maxRttNs: 0,
     };
+    if (!this.#hasIp(dst) && !this.#addrs.some((a) => ((a.ip ^ dst) & a.mask) === 0)) {
+      // ping(8) connects its socket first: with no route it stops before sending anything
+      run.networkUnreachable = true;
+      run.done = true;
+      return run;
+    }
     this.#scheduler.after(0, () => this.#turn(run, 1));
     return run;
   }

@@ -37,7 +37,7 @@ export type AddBridgeOptions = Omit<SimBridgeOptions, "clock">;
  * @example Two bridges joined by a trunk patch link
  * ```ts
  * import assert from "node:assert/strict";
- * import { SimNetwork } from "labwire";
+ * import { SimNetwork } from "labwire/sim";
  *
  * const net = new SimNetwork();
  * const br0 = net.addBridge("br0");

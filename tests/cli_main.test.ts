@@ -140,7 +140,7 @@ describe("cli.ts --state", () => {
       r.stdout,
       "alias | vlan\nB     | 102\nnamespace | vlans    | active\nfoo       |          | true\nminimega  | 101-4096 | false\n",
     );
-    assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).version, 1);
+    assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).version, 2);
     fs.rmSync(dir, { recursive: true });
   });
   test("rebuilds the simulated network in a new process; captures end with their process", SLOW, async () => {
@@ -154,6 +154,8 @@ describe("cli.ts --state", () => {
       "vm config net LAN",
       "-e",
       "vm launch kvm a,b",
+      "-e",
+      "vm start all",
       "-e",
       "vm net ip a 0 10.0.0.1/24",
       "-e",
@@ -199,7 +201,7 @@ describe("cli.ts --state", () => {
     const vlans = rows.map(([, vlan]) => Number(vlan));
     assert.equal(new Set(vlans).size, 200, "no two aliases share a VLAN");
     assert.deepEqual(vlans.sort((a, b) => a - b), Array.from({ length: 200 }, (_, i) => 101 + i));
-    assert.equal(doc.version, 1);
+    assert.equal(doc.version, 2);
     assert.deepEqual(fs.readdirSync(dir), ["lab.json"], "no temporary or lock files left");
     fs.rmSync(dir, { recursive: true });
   });

@@ -66,6 +66,7 @@ describe("labwire --backend ovs", { skip, timeout: 180_000 }, () => {
       "vm launch container lwa,lwb",
       "vm config net DMZ",
       "vm launch container lwc",
+      "vm start all",
       "vm net ip lwa 0 10.77.0.1/24",
       "vm net ip lwb 0 10.77.0.2/24",
       "vm net ip lwc 0 10.77.0.3/24",

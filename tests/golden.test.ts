@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
 import { NIC_DRIVERS } from "../lib/nic_drivers.ts";
-import { LabRunner } from "../lib/runner.ts";
+import { Lab } from "../lib/api/lab.ts";
 import { runScript } from "../lib/cli/script.ts";
 
 const dir = path.join(import.meta.dirname!, "golden");
@@ -30,7 +30,7 @@ async function transcript(file: string): Promise<string> {
   const lines = fs.readFileSync(file, "utf8").split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   let out = "";
-  const runner = new LabRunner({ host: "testhost", drivers: NIC_DRIVERS, macSeed: "golden" });
+  const runner = await Lab.open({ host: "testhost", drivers: NIC_DRIVERS, seed: "golden" });
   await runScript(runner, lines, {
     transcript: true,
     stdout: (s) => out += s,

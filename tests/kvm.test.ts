@@ -12,11 +12,13 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import type { VmSpec } from "../lib/backend.ts";
+import type { VmSpec } from "../lib/backend/vms.ts";
 import { createExec, FakeRunner } from "../lib/exec.ts";
 import { Kvm, KvmError, kvmRunDir } from "../lib/real/kvm.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
-import { LabRunner } from "../lib/runner.ts";
+import { Lab } from "../lib/api/lab.ts";
+import { LabModel } from "../lib/lab/model.ts";
+import { RecordingBackend } from "../lib/testing/recording_backend.ts";
 
 /** A PID no process has: Linux PIDs stay below PID_MAX_LIMIT. */
 const NO_PID = 4194304;
@@ -365,14 +367,14 @@ describe("OvsBackend with keepVms", () => {
     const backend = new OvsBackend({ runDir: dir, keepVms: true });
     fs.mkdirSync(path.join(dir, "minimega-web"));
     fs.writeFileSync(path.join(dir, "minimega-web", "qemu.pid"), `${NO_PID}\n`);
-    await assert.rejects(backend.startVm(spec("web")), {
+    await assert.rejects(backend.startVms([spec("web")]), {
       name: "KvmError",
       message: `Cannot start KVM VM web: its QEMU (PID ${NO_PID}) is not running`,
     });
-    await assert.rejects(backend.stopVm(spec("web")), {
+    await assert.rejects(backend.stopVms([spec("web")]), {
       message: `Cannot stop KVM VM web: its QEMU (PID ${NO_PID}) is not running`,
     });
-    await backend.killVm(spec("web")); // gone: no error
+    await backend.killVms([spec("web")]); // gone: no error
     assert.equal(fs.existsSync(dir), false, "the VM's folder and the emptied run folder are gone");
   });
 
@@ -390,18 +392,20 @@ describe("OvsBackend with keepVms", () => {
   });
 });
 
-describe("LabRunner", () => {
-  test("with a state file, keeps --backend ovs KVM VMs in the state file's run folder", async () => {
+describe('Lab.open({ backend: "ovs", state })', () => {
+  test("keeps the KVM VMs of a lab in a state file in the state file's run folder", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lwkvm-"));
     try {
       const state = path.join(dir, "lab.json");
-      const kept = new LabRunner({ backend: "ovs", statePath: state });
-      assert.equal(kept.session.lab.backend.keepsVms, true);
+      // a lab whose KVM VM web was launched by an earlier process
+      const earlier = new LabModel({ backend: new RecordingBackend({ persistent: true, keepsVms: true }) });
+      await earlier.launchVms("minimega", "kvm", "web");
+      fs.writeFileSync(state, JSON.stringify(earlier.toJSON()));
+      await using lab = await Lab.open({ backend: "ovs", state });
       const pidfile = path.join(kvmRunDir(state), "minimega-web", "qemu.pid");
-      await assert.rejects(kept.session.lab.backend.startVm!(spec("web")), {
+      await assert.rejects(lab.namespace().vm("web").start(), {
         message: `Cannot start KVM VM web: its QEMU is not running (no PID file ${pidfile})`,
       });
-      assert.equal(new LabRunner({ backend: "ovs" }).session.lab.backend.keepsVms, false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { createExec, FakeRunner } from "../lib/exec.ts";
-import { Lab } from "../lib/lab.ts";
+import { LabModel } from "../lib/lab/model.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { withPath } from "./_fixtures/fake_path.ts";
 
@@ -12,7 +12,15 @@ test("OvsBackend.startCapture() says to install tcpdump when it is missing", asy
   try {
     const backend = new OvsBackend();
     await assert.rejects(
-      backend.startCapture({ id: 0, bridge: "b", port: "p", path: "/dev/null", snaplen: 1600, filter: "" }),
+      backend.startCapture({
+        id: 0,
+        bridge: "b",
+        port: "p",
+        path: "/dev/null",
+        snaplen: 1600,
+        filter: "",
+        limit: 1,
+      }),
       { message: "Cannot capture on the ovs backend: tcpdump is not installed (apt-get install tcpdump)" },
     );
   } finally {
@@ -44,10 +52,10 @@ function fakeHost(datapathTypes = "[netdev]") {
 }
 
 test("OvsBackend brings up 200 container VMs' NICs with six ovs-vsctl processes", async () => {
-  await withPath(["ethtool"], async () => {
+  await withPath(["ethtool", "nft"], async () => {
     const { runs, exec } = fakeHost();
-    const lab = new Lab({ backend: new OvsBackend({ exec, namespacePrefix: "lw-" }), macSeed: 1 });
-    lab.configureNetworks("minimega", ["LAN"]);
+    const lab = new LabModel({ backend: new OvsBackend({ exec, namespacePrefix: "lw-" }), macSeed: 1 });
+    await lab.configureNetworks("minimega", ["LAN"]);
     await lab.launchVms("minimega", "container", "200");
     const count = (program: string) => runs.filter((argv) => argv[0] === program).length;
     // the check, the datapath, the bridge and its check, then all 200 ports in one transaction and one check
@@ -55,18 +63,19 @@ test("OvsBackend brings up 200 container VMs' NICs with six ovs-vsctl processes"
     const ports = runs.filter((argv) => argv[0] === "ovs-vsctl" && argv.includes("add-port"));
     assert.equal(ports.length, 1);
     assert.equal(ports[0]!.filter((a) => a === "add-port").length, 200);
-    // `ip netns list`, one batch for every pair, one batch in each namespace; ethtool runs inside the batch
-    assert.equal(count("ip"), 202);
+    // `ip netns list`, one batch for every pair, one batch in each namespace (ethtool runs inside it), and
+    // one batch that makes the 200 new namespaces silent (nft), as the VMs launch paused
+    assert.equal(count("ip"), 203);
     assert.equal(count("ethtool"), 0);
   });
 });
 
 test("OvsBackend on the kernel datapath leaves checksum offload alone, and needs no ethtool", async () => {
-  await withPath([], async () => {
+  await withPath(["nft"], async () => {
     // OVS offers the system datapath, and the probe bridge gets an OpenFlow port: the kernel's is used
     const { runs, exec } = fakeHost("[netdev, system]");
-    const lab = new Lab({ backend: new OvsBackend({ exec, namespacePrefix: "lw-" }), macSeed: 1 });
-    lab.configureNetworks("minimega", ["LAN"]);
+    const lab = new LabModel({ backend: new OvsBackend({ exec, namespacePrefix: "lw-" }), macSeed: 1 });
+    await lab.configureNetworks("minimega", ["LAN"]);
     await lab.launchVms("minimega", "container", "a");
     const all = runs.map((a) => a.join(" "));
     assert.ok(all.some((r) => r.includes("datapath_type=system")), all.join("\n"));

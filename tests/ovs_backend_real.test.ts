@@ -12,7 +12,8 @@ import path from "node:path";
 import process from "node:process";
 import { createExec, nodeRunner } from "../lib/exec.ts";
 import { qmpExchange } from "../lib/real/kvm.ts";
-import { Lab } from "../lib/lab.ts";
+import { LabModel } from "../lib/lab/model.ts";
+import { bridgeRows } from "../lib/commands/_tables.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
@@ -32,12 +33,12 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-ovs-"));
   let sandbox: Sandbox | undefined;
   let env: Record<string, string> = {};
-  let lab: Lab;
+  let lab: LabModel;
 
   before(async () => {
     sandbox = await startSandbox(PROGRAMS);
     env = sandbox.env;
-    lab = new Lab({
+    lab = new LabModel({
       backend: new OvsBackend({ env, namespacePrefix: `lwt${process.pid}-` }),
       macSeed: "ovs",
     });
@@ -54,15 +55,18 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
   });
 
   test("container VMs reach each other on their VLAN and not across VLANs", async () => {
-    lab.configureNetworks("minimega", ["LAN"]);
+    await lab.configureNetworks("minimega", ["LAN"]);
     await lab.launchVms("minimega", "container", "a,b");
-    lab.configureNetworks("minimega", ["DMZ"]);
+    await lab.configureNetworks("minimega", ["DMZ"]);
     await lab.launchVms("minimega", "container", "c");
+    await lab.startVms("minimega", "all");
     await lab.addVmAddress("minimega", "a", "0", "10.77.0.1/24");
     await lab.addVmAddress("minimega", "b", "0", "10.77.0.2/24");
     await lab.addVmAddress("minimega", "c", "0", "10.77.0.3/24");
-    assert.deepEqual(await lab.ping("minimega", "a:0", "10.77.0.2", 2), { sent: 2, received: 2 });
-    assert.deepEqual(await lab.ping("minimega", "a:0", "10.77.0.3", 1), { sent: 1, received: 0 });
+    const same = await lab.ping("minimega", "a:0", "10.77.0.2", 2);
+    assert.deepEqual([same.sent, same.received, same.rttMs.length], [2, 2, 2]);
+    const other = await lab.ping("minimega", "a:0", "10.77.0.3", 1);
+    assert.deepEqual([other.sent, other.received, other.reason], [1, 0, "no-reply"]);
     const exec = createExec();
     const tag = await exec("ovs-vsctl").args("--timeout=5", "get", "port", "mega_tap0", "tag").env(env)
       .text();
@@ -74,9 +78,9 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
       name: `lwt${process.pid % 10000}h`,
       ip: "10.77.0.254/24",
     });
-    assert.deepEqual(await lab.ping("minimega", tap, "10.77.0.1", 2), { sent: 2, received: 2 });
-    assert.deepEqual(await lab.ping("minimega", tap, "10.77.0.3", 1), { sent: 1, received: 0 });
-    await lab.deleteTap("minimega", tap);
+    assert.equal((await lab.ping("minimega", tap.name, "10.77.0.1", 2)).received, 2);
+    assert.equal((await lab.ping("minimega", tap.name, "10.77.0.3", 1)).received, 0);
+    await lab.deleteTap("minimega", tap.name);
   });
 
   test("a bridge labwire did not make is listed preexisting and outlives the lab's use of it", async () => {
@@ -86,10 +90,10 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
     await vsctl("add-br", own, "--", "set", "bridge", own, "datapath_type=netdev");
     try {
       const tap = await lab.createTap("minimega", "LAN", { bridge: own, name: `lwt${process.pid % 10000}p` });
-      assert.deepEqual(lab.bridgeRows("minimega").find((r) => r[0] === own)?.slice(0, 2), [own, "true"]);
+      assert.deepEqual(bridgeRows(lab, "minimega").find((r) => r[0] === own)?.slice(0, 2), [own, "true"]);
       await lab.destroyBridge(own);
       assert.match(await vsctl("list-br"), new RegExp(`^${own}$`, "m"), "the bridge is still there");
-      assert.equal(await vsctl("list-ports", own), "", `${tap} left it`);
+      assert.equal(await vsctl("list-ports", own), "", `${tap.name} left it`);
     } finally {
       await vsctl("--if-exists", "del-br", own);
     }
@@ -110,15 +114,15 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
 
   test("vm net add hot-plugs the NIC into a KVM VM's QEMU, its tap on the bridge", async () => {
     const runDir = path.join(dir, "kvm");
-    const kvmLab = new Lab({
+    const kvmLab = new LabModel({
       backend: new OvsBackend({ env, runDir, namespacePrefix: `lwk${process.pid}-` }),
     });
     try {
-      kvmLab.configureNetworks("minimega", ["LAN"]);
-      kvmLab.setVmConfig("minimega", "memory", "64");
+      await kvmLab.configureNetworks("minimega", ["LAN"]);
+      await kvmLab.setVmConfig("minimega", "memory", "64");
       await kvmLab.launchVms("minimega", "kvm", "lwhp");
       await kvmLab.addVmNics("minimega", "lwhp", ["DMZ,02:00:00:77:00:09,virtio-net-pci"]);
-      const nic = kvmLab.findVm("minimega", "lwhp")!.nics[1]!;
+      const nic = kvmLab.vms.find("minimega", "lwhp")!.nics[1]!;
       const qmp = path.join(runDir, "minimega-lwhp", "qmp.sock");
       const [mac, driver] = await qmpExchange(qmp, [
         { execute: "qom-get", arguments: { path: `/machine/peripheral/${nic.tap}`, property: "mac" } },
@@ -129,13 +133,13 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
         .text();
       assert.equal(tag, String(kvmLab.vlans.lookup("minimega", "DMZ").vlan));
       // two labs share mega_bridge: clearing this one leaves the other's ports, and the bridge
-      const taps = kvmLab.findVm("minimega", "lwhp")!.nics.map((n) => n.tap);
+      const taps = kvmLab.vms.find("minimega", "lwhp")!.nics.map((n) => n.tap);
       await kvmLab.clearAll();
       const left = (await createExec()("ovs-vsctl").args("--timeout=5", "list-ports", "mega_bridge").env(env)
         .lines()).filter((p) => p.startsWith("mega_tap"));
       assert.deepEqual(
         left,
-        lab.vms("minimega").flatMap((vm) => vm.nics.map((n) => n.tap)).filter((t) => !taps.includes(t))
+        lab.vms.list("minimega").flatMap((vm) => vm.nics.map((n) => n.tap)).filter((t) => !taps.includes(t))
           .sort(),
       );
       assert.ok(left.length >= 3, left.join(" "));
@@ -147,7 +151,7 @@ describe("the lab on real Open vSwitch", { skip, timeout: 180_000 }, () => {
 
   test("a VM capture with tcpdump sees the ICMP of a ping", async () => {
     const pcap = path.join(dir, "a.pcap");
-    await lab.captureVm("minimega", "a", "0", pcap);
+    await lab.captureVm("minimega", "a", "0", { path: pcap });
     await lab.ping("minimega", "b:0", "10.77.0.1", 2);
     await lab.clearCaptures("minimega");
     const r = await nodeRunner.run(["tcpdump", "-r", pcap, "-nn", "icmp"], { timeoutMs: 30_000 });

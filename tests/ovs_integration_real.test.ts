@@ -16,7 +16,7 @@ import path from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createExec, type RunResult } from "../lib/exec.ts";
-import { Lab } from "../lib/lab.ts";
+import { LabModel as Lab } from "../lib/lab/model.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { ROOT, type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
@@ -33,6 +33,11 @@ const PROGRAMS = [
   "dhclient",
   "dnsmasq",
 ];
+/** What a ping's sent and received were, for comparing. */
+function sentReceived(r: { sent: number; received: number }): { sent: number; received: number } {
+  return { sent: r.sent, received: r.received };
+}
+
 const skip = skipUnless("ovs_integration_real.test.ts", PROGRAMS);
 
 /** The lab namespace every VM and tap of these tests lives in. */
@@ -174,7 +179,7 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
 
   /** The host-side port of a VM's first NIC (`mega_tapN`). */
   function tapOf(vm: string): string {
-    const nic = theLab().findVm(NS, vm)?.nics[0];
+    const nic = theLab().vms.find(NS, vm)?.nics[0];
     assert.ok(nic !== undefined, `vm ${vm} has no NIC`);
     return nic.tap;
   }
@@ -182,9 +187,10 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
   /** Launches container VMs with one NIC `bridge,vlan` each, gives them addresses, returns the VLAN id. */
   async function launch(bridge: string, vlan: string, vms: Record<string, string>): Promise<number> {
     const l = theLab();
-    const [nic] = l.configureNetworks(NS, [`${bridge},${vlan}`]);
+    const [nic] = await l.configureNetworks(NS, [`${bridge},${vlan}`]);
     assert.ok(nic !== undefined);
     await l.launchVms(NS, "container", Object.keys(vms).join(","));
+    await l.startVms(NS, Object.keys(vms).join(","));
     for (const [vm, cidr] of Object.entries(vms)) await l.addVmAddress(NS, vm, "0", cidr);
     return nic.vlanId;
   }
@@ -241,9 +247,21 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
 
       const pcap = path.join(dir, "trunk.pcap");
       const tcpdump = await startTcpdump(TRUNK_B, pcap);
-      assert.deepEqual(await l.ping(NS, "ta:0", "10.78.1.2", 3), { sent: 3, received: 3 }, "X to X");
-      assert.deepEqual(await l.ping(NS, "tc:0", "10.78.1.4", 3), { sent: 3, received: 3 }, "Y to Y");
-      assert.deepEqual(await l.ping(NS, "tc:0", "10.78.1.1", 2), { sent: 2, received: 0 }, "Y to X");
+      assert.deepEqual(
+        sentReceived(await l.ping(NS, "ta:0", "10.78.1.2", 3)),
+        { sent: 3, received: 3 },
+        "X to X",
+      );
+      assert.deepEqual(
+        sentReceived(await l.ping(NS, "tc:0", "10.78.1.4", 3)),
+        { sent: 3, received: 3 },
+        "Y to Y",
+      );
+      assert.deepEqual(
+        sentReceived(await l.ping(NS, "tc:0", "10.78.1.1", 2)),
+        { sent: 2, received: 0 },
+        "Y to X",
+      );
       await tcpdump.stop();
 
       const frames = await readPcap(pcap);
@@ -282,16 +300,16 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
     });
     // VLAN 0 makes an untagged port, a trunk: mirrored copies keep their tag there
     const tap = await l.createTap(NS, "0", { bridge: "lwibr2", name: MIRROR_TAP });
-    assert.equal(tap, MIRROR_TAP);
+    assert.equal(tap.name, MIRROR_TAP);
     const vsctl = exec("ovs-vsctl").env(sandbox?.env ?? {});
-    assert.equal(await vsctl.args("--timeout=5", "get", "port", tap, "tag").text(), "[]");
-    await l.mirrorTaps(NS, tapOf("ma"), tap, "lwibr2");
+    assert.equal(await vsctl.args("--timeout=5", "get", "port", tap.name, "tag").text(), "[]");
+    await l.mirrorTaps(NS, tapOf("ma"), tap.name, "lwibr2");
 
     const pcap = path.join(dir, "mirror.pcap");
-    const tcpdump = await startTcpdump(tap, pcap);
-    assert.deepEqual(await l.ping(NS, "mb:0", "10.78.2.1", 3), { sent: 3, received: 3 });
+    const tcpdump = await startTcpdump(tap.name, pcap);
+    assert.deepEqual(sentReceived(await l.ping(NS, "mb:0", "10.78.2.1", 3)), { sent: 3, received: 3 });
     // mb to mc does not pass ma's port: the mirror does not see it
-    assert.deepEqual(await l.ping(NS, "mb:0", "10.78.2.3", 2), { sent: 2, received: 2 });
+    assert.deepEqual(sentReceived(await l.ping(NS, "mb:0", "10.78.2.3", 2)), { sent: 2, received: 2 });
     await tcpdump.stop();
 
     assert.deepEqual(icmpCounts(await readPcap(pcap)), {
@@ -307,10 +325,10 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
     assert.notEqual(p, q);
     const bridgePcap = path.join(dir, "bridge.pcap");
     const vmPcap = path.join(dir, "vm.pcap");
-    await l.captureBridge(NS, "lwibr3", bridgePcap);
-    await l.captureVm(NS, "pa", "0", vmPcap);
-    assert.deepEqual(await l.ping(NS, "pb:0", "10.78.3.1", 3), { sent: 3, received: 3 });
-    assert.deepEqual(await l.ping(NS, "qb:0", "10.78.3.11", 3), { sent: 3, received: 3 });
+    await l.captureBridge(NS, "lwibr3", { path: bridgePcap });
+    await l.captureVm(NS, "pa", "0", { path: vmPcap });
+    assert.deepEqual(sentReceived(await l.ping(NS, "pb:0", "10.78.3.1", 3)), { sent: 3, received: 3 });
+    assert.deepEqual(sentReceived(await l.ping(NS, "qb:0", "10.78.3.11", 3)), { sent: 3, received: 3 });
     await sleep(200); // the last replies reach the captures
     await l.clearCaptures(NS);
 
@@ -416,12 +434,13 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
         assert.ok(waited < 500, "dnsmasq wrote no PID file within 10 s");
         await sleep(20);
       }
-      const tap = await l.createTap(NS, "DHCP", { bridge: "lwibr5", name: `lwi${process.pid}d`, dhcp: true });
-      const [address] = l.topology.findTap(tap)!.tap.addresses;
+      const tap =
+        (await l.createTap(NS, "DHCP", { bridge: "lwibr5", name: `lwi${process.pid}d`, dhcp: true })).name;
+      const [address] = l.taps.get(tap)!.ips;
       assert.match(address ?? "", /^10\.78\.5\.(5\d|60)\/24$/);
       const shown = await exec("ip").args("-o", "-4", "addr", "show", "dev", tap).text();
       assert.match(shown, new RegExp(`inet ${address!.replace(/\./g, "\\.")} `));
-      assert.deepEqual(await l.ping(NS, tap, "10.78.5.1", 2), { sent: 2, received: 2 });
+      assert.deepEqual(sentReceived(await l.ping(NS, tap, "10.78.5.1", 2)), { sent: 2, received: 2 });
       await l.deleteTap(NS, tap);
       // on another VLAN nobody answers: one sentence after the timeout, and no tap is left
       const started = Date.now();

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { nodeRunner, which } from "../lib/exec.ts";
-import { LabRunner } from "../lib/runner.ts";
+import { Lab } from "../lib/api/lab.ts";
 
 const tshark = which("tshark");
 const required = process.env.CI !== undefined && process.env.CI !== "" ||
@@ -27,7 +27,7 @@ async function fields(file: string, ...names: string[]): Promise<string[][]> {
 }
 
 async function lab(dir: string, lines: string[]): Promise<void> {
-  const runner = new LabRunner({ macSeed: "capture", host: "test" });
+  const runner = await Lab.open({ seed: "capture", host: "test" });
   for (const line of lines) {
     const { errors } = await runner.execute(line);
     assert.deepEqual(errors, [], line);
@@ -49,6 +49,7 @@ describe("captures on the simulator, read back by tshark", () => {
         "vm launch kvm web,mail",
         "vm config net CORE",
         "vm launch kvm db,app",
+        "vm start all",
         "vm net ip web 0 10.0.1.10/24",
         "vm net ip mail 0 10.0.1.11/24",
         "vm net ip db 0 10.0.2.20/24",
@@ -93,6 +94,7 @@ describe("captures on the simulator, read back by tshark", () => {
     await lab(dir, [
       "vm config net LAN",
       "vm launch kvm a,b",
+      "vm start all",
       "vm net ip a 0 10.0.0.1/24",
       "vm net ip b 0 10.0.0.2/24",
       'capture pcap filter "icmp"',
@@ -107,7 +109,7 @@ describe("captures on the simulator, read back by tshark", () => {
     fs.rmSync(dir, { recursive: true });
   });
   test("an unknown filter word is refused when the capture starts", async () => {
-    const runner = new LabRunner({ macSeed: "filter" });
+    const runner = await Lab.open({ seed: "filter" });
     await runner.execute("vm config net LAN");
     await runner.execute("vm launch kvm a");
     await runner.execute('capture pcap filter "port 80"');

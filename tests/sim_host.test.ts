@@ -18,8 +18,8 @@ import {
 } from "../sim/host.ts";
 import type { Scheduler } from "../sim/types.ts";
 import { SimBackend } from "../sim/backend.ts";
-import { Lab } from "../lib/lab.ts";
-import { PING_INTERVAL_MS, PING_WAIT_MS } from "../lib/backend.ts";
+import { LabModel } from "../lib/lab/model.ts";
+import { PING_INTERVAL_MS, PING_WAIT_MS } from "../lib/backend/endpoints.ts";
 
 /** A scheduler for tests: a binary heap ordered by time, then by the order work was scheduled. */
 class FakeScheduler implements Scheduler {
@@ -98,7 +98,7 @@ const MAC_B = "52:54:00:00:00:0b";
 const MAC_C = "52:54:00:00:00:0c";
 const MS = 1_000_000;
 const S = 1_000_000_000;
-/** labwire's ping: `ping -i 0.2 -W 2.5` (lib/backend.ts PING_INTERVAL_MS, PING_WAIT_MS). */
+/** labwire's ping: `ping -i 0.2 -W 2.5` (lib/backend/endpoints.ts PING_INTERVAL_MS, PING_WAIT_MS). */
 const LABWIRE = { intervalNs: 200 * MS, waitNs: 2500 * MS };
 
 const ARP_WHO_HAS_9 = "52:54:00:00:00:0a > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.9 tell 10.0.0.1";
@@ -406,21 +406,51 @@ describe("SimHost", () => {
     assert.equal(run.received, 1);
   });
 
-  test("ping() outside the host's subnets sends nothing, counts every request as sent, and waits", () => {
+  test("ping() outside the host's subnets, or from a host with no address, is Network is unreachable at once", () => {
     const { clock, log, a } = lab();
+    const before = clock.now();
     const run = a.ping("192.168.1.1", { count: 2, intervalNs: 5 });
-    clock.until(run);
-    assert.deepEqual(log, []);
-    assert.deepEqual(counts(run), { sent: 2, received: 0, errors: 0, lost: 2, done: true });
-    assert.equal(clock.now(), 5 + 10 * S, "ping's default wait: 10 s");
+    assert.deepEqual({ ...counts(run), networkUnreachable: run.networkUnreachable }, {
+      sent: 0,
+      received: 0,
+      errors: 0,
+      lost: 0,
+      done: true,
+      networkUnreachable: true,
+    });
+    while (clock.step());
+    assert.deepEqual(log, [], "nothing is sent");
+    assert.equal(clock.now(), before, "and nothing waits");
     const bare = new SimHost({
       mac: "52:54:00:00:00:01",
       scheduler: clock,
       transmit: () => assert.fail("sent"),
     });
     const none = bare.ping("10.0.0.2", { waitNs: 0 });
-    clock.until(none);
-    assert.equal(none.lost, 1);
+    assert.equal(none.networkUnreachable, true);
+    assert.equal(none.sent, 0);
+  });
+
+  test("a paused host takes nothing in and sends nothing, and keeps its tables", () => {
+    const { clock, log, a, b } = lab();
+    const first = a.ping("10.0.0.2", { count: 1, ...LABWIRE });
+    clock.until(first);
+    assert.equal(first.received, 1);
+    const seen = log.length;
+    b.paused = true;
+    const second = a.ping("10.0.0.2", { count: 2, ...LABWIRE });
+    clock.until(second);
+    assert.equal(second.received, 0);
+    assert.equal(
+      log.filter((l) => l.includes(" b: ")).length,
+      log.slice(0, seen).filter((l) => l.includes(" b: ")).length,
+      "b sent nothing",
+    );
+    assert.deepEqual(b.arpTable().map((e) => e.ip), ["10.0.0.1"], "b keeps what it learnt");
+    b.paused = false;
+    const third = a.ping("10.0.0.2", { count: 1, ...LABWIRE });
+    clock.until(third);
+    assert.equal(third.received, 1);
   });
 
   test("ping() of the host's own address is answered inside the host", () => {
@@ -599,17 +629,20 @@ describe("SimHost", () => {
 describe("SimBackend", () => {
   test("ping() paces as labwire's ping: PING_INTERVAL_MS apart, PING_WAIT_MS after the last unanswered", async () => {
     const backend = new SimBackend();
-    const lab = new Lab({ backend, macSeed: 1 });
-    lab.configureNetworks("minimega", ["LAN"]);
+    const lab = new LabModel({ backend, macSeed: 1 });
+    await lab.configureNetworks("minimega", ["LAN"]);
     await lab.launchVms("minimega", "kvm", "a,b");
+    await lab.startVms("minimega", "all");
     await lab.addVmAddress("minimega", "a", "0", "10.0.0.1/24");
     await lab.addVmAddress("minimega", "b", "0", "10.0.0.2/24");
     const clock = backend.network.clock;
     const started = clock.now();
-    assert.deepEqual(await lab.ping("minimega", "a:0", "10.0.0.9", 2), { sent: 2, received: 0 });
+    const lost = await lab.ping("minimega", "a:0", "10.0.0.9", 2);
+    assert.deepEqual([lost.sent, lost.received, lost.reason], [2, 0, "no-reply"]);
     assert.equal(clock.now() - started, PING_INTERVAL_MS * MS + PING_WAIT_MS * MS);
     const next = clock.now();
-    assert.deepEqual(await lab.ping("minimega", "a:0", "10.0.0.2", 3), { sent: 3, received: 3 });
+    const got = await lab.ping("minimega", "a:0", "10.0.0.2", 3);
+    assert.deepEqual([got.sent, got.received, got.rttMs.length], [3, 3, 3]);
     assert.equal(
       clock.now() - next,
       2 * PING_INTERVAL_MS * MS + HOST_PROCESSING_NS,

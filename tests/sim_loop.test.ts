@@ -1,16 +1,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LabRunner } from "../lib/runner.ts";
+import { Lab } from "../lib/api/lab.ts";
 
 test("a loop of patch links ends in the loop guard, and the lab says what happened", async () => {
   const warnings: string[] = [];
-  const runner = new LabRunner({ macSeed: "loop", onWarning: (w) => warnings.push(w) });
+  const runner = await Lab.open({ seed: "loop", onWarning: (w) => warnings.push(w) });
   for (
     const line of [
       "vm config net LAN",
       "vm launch kvm a",
       "vm config net lab2,LAN",
       "vm launch kvm b",
+      "vm start all",
       "vm net ip a 0 10.0.0.1/24",
       "vm net ip b 0 10.0.0.2/24",
       "bridge patch mega_bridge lab2",

@@ -16,7 +16,7 @@ import path from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { createExec } from "../lib/exec.ts";
-import { StateStore } from "../lib/state_store.ts";
+import { StateStore } from "../lib/lab/_state_store.ts";
 
 interface Doc {
   version: number;

@@ -192,7 +192,7 @@ To combine with .filter, put .columns first, so that the filter still sees every
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { builtinHandlers } from "labwire";
+ * import { builtinHandlers } from "labwire/cli";
  * assert.ok(builtinHandlers().some((h) => h.patterns[0] === ".filter <filter> (command)"));
  * ```
  */

@@ -15,7 +15,7 @@ import { usageLines } from "./registry.ts";
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { helpHandler, Interpreter, Registry } from "labwire";
+ * import { helpHandler, Interpreter, Registry } from "labwire/cli";
  * const registry = new Registry<null>();
  * registry.register(helpHandler(registry));
  * const out = await new Interpreter(registry, null).execute("help help");

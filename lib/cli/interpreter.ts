@@ -142,7 +142,11 @@ export class Interpreter<Ctx> implements Engine<Ctx> {
 function toResponse(host: string, output: Output): Response {
   if (output === undefined) return makeResponse(host);
   if (typeof output === "string") return makeResponse(host, { response: output });
-  return makeResponse(host, { header: [...output.header], tabular: output.rows.map((r) => [...r]) });
+  return makeResponse(host, {
+    header: [...output.header],
+    tabular: output.rows.map((r) => [...r]),
+    ...(output.records === undefined ? {} : { records: output.records }),
+  });
 }
 
 /**

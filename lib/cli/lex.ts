@@ -43,7 +43,7 @@ export class LexError extends SyntaxError {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { lexInput } from "labwire";
+ * import { lexInput } from "labwire/cli";
  * assert.deepEqual(lexInput(`tap create "my lan" # a comment`), ["tap", "create", "my lan"]);
  * ```
  */
@@ -94,7 +94,7 @@ export function lexInput(input: string): string[] {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { quoteWord } from "labwire";
+ * import { quoteWord } from "labwire/cli";
  * assert.equal(quoteWord("my lan"), `"my lan"`);
  * ```
  */

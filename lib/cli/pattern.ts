@@ -54,7 +54,7 @@ const CLOSERS: Readonly<Record<string, string>> = { "<": ">", "[": "]", "(": ")"
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { parsePattern } from "labwire";
+ * import { parsePattern } from "labwire/cli";
  * const items = parsePattern("vlans <add,> <alias> <vlan>");
  * assert.equal(items.length, 4);
  * assert.equal(items[1]!.kind, "choice");
@@ -129,7 +129,7 @@ export function parsePattern(pattern: string): PatternItem[] {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatPattern, parsePattern } from "labwire";
+ * import { formatPattern, parsePattern } from "labwire/cli";
  * assert.equal(formatPattern(parsePattern("vlans <add,> <alias> <vlan>")), "vlans add <alias> <vlan>");
  * ```
  */

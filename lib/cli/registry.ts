@@ -17,6 +17,8 @@ export interface Table {
   readonly header: readonly string[];
   /** Rows, each as long as the header. */
   readonly rows: readonly (readonly string[])[];
+  /** The typed records the rows were made from, for callers that want data rather than text. */
+  readonly records?: readonly unknown[];
 }
 
 /** What a command handler returns: nothing, a line of text, or a table. */

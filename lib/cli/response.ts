@@ -43,6 +43,8 @@ export interface Response {
   error: string;
   /** Flags for this response, overriding the session's (set by builtin prefixes). */
   flags: Flags | undefined;
+  /** The typed records a table was made from, when its command gives them (not printed). */
+  records?: readonly unknown[];
 }
 
 /** Makes a response with defaults for the fields not given. */
@@ -69,7 +71,7 @@ export function makeResponse(host: string, fields: Partial<Response> = {}): Resp
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_FLAGS, formatResponses, makeResponse } from "labwire";
+ * import { DEFAULT_FLAGS, formatResponses, makeResponse } from "labwire/cli";
  * const r = makeResponse("h", { header: ["alias", "vlan"], tabular: [["B", "103"], ["A", "102"]] });
  * assert.equal(formatResponses([r], DEFAULT_FLAGS), "alias | vlan\nA     | 102\nB     | 103");
  * ```

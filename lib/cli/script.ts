@@ -8,7 +8,7 @@
 
 import type { LineResult } from "./interpreter.ts";
 
-/** Anything that runs one command line, like {@linkcode LabRunner}. */
+/** Anything that runs one command line and never throws, like a typed lab's `execute`. */
 export interface LineExecutor {
   /** Runs one line. */
   execute(line: string): Promise<LineResult>;
@@ -33,9 +33,11 @@ export interface RunScriptOptions {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { LabRunner, runScript } from "labwire";
+ * import { Lab } from "labwire";
+ * import { runScript } from "labwire/cli";
+ * await using lab = await Lab.open();
  * let out = "";
- * const ok = await runScript(new LabRunner(), ["vlans add foo 200", "vlans add foo 201"], {
+ * const ok = await runScript(lab, ["vlans add foo 200", "vlans add foo 201"], {
  *   transcript: true,
  *   stdout: (s) => out += s,
  *   stderr: () => {},

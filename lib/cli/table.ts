@@ -16,7 +16,7 @@ import { parseGoInt } from "../go_int.ts";
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { compareRows } from "labwire";
+ * import { compareRows } from "labwire/cli";
  * const rows = [["foo"], ["B"], ["bar"], ["A"], ["10"], ["9"]];
  * assert.deepEqual(rows.sort(compareRows).flat(), ["9", "10", "A", "B", "bar", "foo"]);
  * ```
@@ -44,7 +44,7 @@ export function compareRows(a: readonly string[], b: readonly string[]): number 
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { formatTable } from "labwire";
+ * import { formatTable } from "labwire/cli";
  * assert.equal(formatTable([["alias", "vlan"], ["A", "102"]]), "alias | vlan\nA     | 102");
  * ```
  */

@@ -7,6 +7,7 @@
 
 import type { Handler } from "../cli/registry.ts";
 import type { Session } from "./session.ts";
+import { bridgeRows } from "./_tables.ts";
 
 /** The `bridge` commands. */
 export function bridgeHandlers(): Handler<Session>[] {
@@ -45,7 +46,8 @@ destroyed under them.`,
       if (cmd.bools.has("nopatch")) return await lab.unpatchBridges(bridge!, cmd.strings.get("bridge2")!);
       return {
         header: ["bridge", "preexisting", "vlans", "trunks", "tunnels", "bonds", "config"],
-        rows: lab.bridgeRows(lab.activeNamespace),
+        rows: bridgeRows(lab, lab.activeNamespace),
+        records: lab.bridgeInfo(),
       };
     },
   }];

@@ -7,6 +7,8 @@
 
 import type { Handler } from "../cli/registry.ts";
 import type { Session } from "./session.ts";
+import { captureRows } from "./_tables.ts";
+import { captureInfo } from "../lab/info.ts";
 
 /** The `capture` commands. */
 export function captureHandlers(): Handler<Session>[] {
@@ -40,32 +42,33 @@ combined with and, or, not and parentheses.`,
         const ns = lab.activeNamespace;
         if (cmd.bools.has("snaplen")) {
           const size = cmd.strings.get("size");
-          if (size === undefined) return String(lab.captureSettings(ns).snaplen);
-          return lab.setSnaplen(ns, size);
+          if (size === undefined) return String(lab.captures.settings(ns).snaplen);
+          return await lab.setSnaplen(ns, size);
         }
         if (cmd.bools.has("filter")) {
           const bpf = cmd.strings.get("bpf");
-          if (bpf === undefined) return lab.captureSettings(ns).filter;
-          return lab.setFilter(ns, bpf);
+          if (bpf === undefined) return lab.captures.settings(ns).filter;
+          return await lab.setFilter(ns, bpf);
         }
         if (cmd.bools.has("delete")) {
           if (cmd.strings.has("vm")) return await lab.deleteVmCaptures(ns, cmd.strings.get("vm")!);
           return await lab.deleteBridgeCaptures(ns, cmd.strings.get("bridge")!);
         }
         if (cmd.strings.has("vm")) {
-          return await lab.captureVm(
-            ns,
-            cmd.strings.get("vm")!,
-            cmd.strings.get("interface")!,
-            cmd.strings.get("filename")!,
-          );
+          const path = cmd.strings.get("filename")!;
+          return void await lab.captureVm(ns, cmd.strings.get("vm")!, cmd.strings.get("interface")!, {
+            path,
+          });
         }
         if (cmd.strings.has("bridge")) {
-          return await lab.captureBridge(ns, cmd.strings.get("bridge")!, cmd.strings.get("filename")!);
+          return void await lab.captureBridge(ns, cmd.strings.get("bridge")!, {
+            path: cmd.strings.get("filename")!,
+          });
         }
         return {
           header: ["bridge", "type", "interface", "mode", "compress", "path"],
-          rows: lab.captureRows(ns),
+          rows: captureRows(lab, ns),
+          records: captureInfo(lab, ns),
         };
       },
     },

@@ -8,6 +8,7 @@
 import type { Handler } from "../cli/registry.ts";
 import { makeResponse } from "../cli/response.ts";
 import { DEFAULT_NAMESPACE } from "../vlans.ts";
+import { namespaceInfo } from "../lab/info.ts";
 import type { Session } from "./session.ts";
 
 /** The namespace commands. */
@@ -26,15 +27,15 @@ config. The default namespace is minimega.
         const lab = session.lab;
         const name = cmd.strings.get("name");
         if (name === undefined) {
-          const rows = lab.namespaceNames().map((ns) => {
-            const range = lab.vlans.range(ns);
-            return [
-              ns,
-              range === undefined ? "" : `${range.min}-${range.max}`,
-              String(ns === lab.activeNamespace),
-            ];
-          });
-          return [makeResponse(engine.host, { header: ["namespace", "vlans", "active"], tabular: rows })];
+          const records = namespaceInfo(lab);
+          const rows = records.map((ns) => [
+            ns.name,
+            ns.vlanRange === undefined ? "" : `${ns.vlanRange.min}-${ns.vlanRange.max}`,
+            String(ns.active),
+          ]);
+          return [
+            makeResponse(engine.host, { header: ["namespace", "vlans", "active"], tabular: rows, records }),
+          ];
         }
         if (cmd.subcommand === undefined) {
           lab.setActiveNamespace(name);

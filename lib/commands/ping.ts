@@ -6,6 +6,7 @@
  */
 
 import type { Handler } from "../cli/registry.ts";
+import { PingError } from "../errors.ts";
 import type { Session } from "./session.ts";
 
 /** The `ping` command. */
@@ -26,7 +27,10 @@ ip"), the host tap one from "tap create ... ip". Three requests unless a count i
       const countText = cmd.strings.get("count");
       const count = countText === undefined ? 3 : Number(countText);
       if (countText !== undefined && !/^\d+$/.test(countText)) {
-        throw new TypeError(`Cannot ping as count must be a whole number: current value is ${countText}`);
+        throw new PingError(
+          "invalid-argument",
+          `Cannot ping as count must be a whole number: current value is ${countText}`,
+        );
       }
       const { sent, received } = await lab.ping(lab.activeNamespace, from, ip, count);
       return {

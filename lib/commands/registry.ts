@@ -25,7 +25,7 @@ import { vmHandlers } from "./vm.ts";
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { createRegistry } from "labwire";
+ * import { createRegistry } from "labwire/cli";
  * assert.ok(createRegistry().handlers.length > 5);
  * ```
  */

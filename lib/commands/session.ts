@@ -5,12 +5,12 @@
  * @module
  */
 
-import type { Lab } from "../lab.ts";
+import type { LabModel } from "../lab/model.ts";
 
 /** What command handlers see of the running labwire. */
 export interface Session {
-  /** The lab the commands act on. The CLI may replace it between lines (state reloaded from a file). */
-  lab: Lab;
+  /** The lab the commands act on. It may be replaced between lines (state reloaded from a file). */
+  readonly lab: LabModel;
   /**
    * Makes sure `lab.drivers` holds the NIC drivers of the installed QEMU (once per process); the
    * built-in list stays when QEMU is not installed. Called before parsing netspecs.

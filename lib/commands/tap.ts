@@ -8,6 +8,8 @@
 
 import type { Handler } from "../cli/registry.ts";
 import type { Session } from "./session.ts";
+import { tapRows } from "./_tables.ts";
+import { tapInfo } from "../lab/info.ts";
 
 /** The `tap` commands. */
 export function tapHandlers(): Handler<Session>[] {
@@ -43,18 +45,19 @@ Unlike minimega, an address or DHCP failure is reported, and the tap removed.`,
           const name = cmd.strings.get("tap");
           const bridge = cmd.strings.get("bridge");
           const ip = cmd.strings.get("ip");
-          return await lab.createTap(ns, cmd.strings.get("vlan")!, {
+          const tap = await lab.createTap(ns, cmd.strings.get("vlan")!, {
             ...(name === undefined ? {} : { name }),
             ...(bridge === undefined ? {} : { bridge }),
             ...(ip === undefined ? {} : { ip }),
             dhcp: cmd.bools.has("dhcp"),
           });
+          return tap.name;
         }
         if (cmd.bools.has("delete")) {
           await lab.deleteTap(ns, cmd.strings.get("tap")!);
           return;
         }
-        return { header: ["bridge", "tap", "vlan"], rows: lab.tapRows(ns) };
+        return { header: ["bridge", "tap", "vlan"], rows: tapRows(lab, ns), records: tapInfo(lab, ns) };
       },
     },
     {
@@ -75,21 +78,15 @@ untagged. A destination takes one mirror; a source may feed several.`,
         const lab = session.lab;
         const ns = lab.activeNamespace;
         if (cmd.strings.has("vm")) {
-          await lab.mirrorVms(
+          return void await lab.mirrorVms(
             ns,
             cmd.strings.get("vm")!,
             cmd.strings.get("interface")!,
             cmd.strings.get("vm2")!,
             cmd.strings.get("interface2")!,
           );
-        } else {
-          await lab.mirrorTaps(
-            ns,
-            cmd.strings.get("src")!,
-            cmd.strings.get("dst")!,
-            cmd.strings.get("bridge"),
-          );
         }
+        await lab.mirrorTaps(ns, cmd.strings.get("src")!, cmd.strings.get("dst")!, cmd.strings.get("bridge"));
       },
     },
     {

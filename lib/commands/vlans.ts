@@ -7,7 +7,9 @@
  */
 
 import type { Handler } from "../cli/registry.ts";
+import { LabError } from "../errors.ts";
 import { parseGoInt } from "../go_int.ts";
+import { vlanInfo } from "../lab/info.ts";
 import type { Session } from "./session.ts";
 
 /** The `vlans` family of commands. */
@@ -42,7 +44,7 @@ is the global one, which other namespaces use when they have none.`,
         const ns = lab.activeNamespace;
         if (cmd.bools.has("add")) {
           const vlan = parseGoInt(cmd.strings.get("vlan")!);
-          if (vlan === undefined) throw new TypeError("expected integer VLAN");
+          if (vlan === undefined) throw new LabError("invalid-vlan", "expected integer VLAN");
           lab.vlans.add(ns, cmd.strings.get("alias")!, vlan);
           return;
         }
@@ -51,10 +53,10 @@ is the global one, which other namespaces use when they have none.`,
             const min = parseGoInt(cmd.strings.get("min")!);
             const max = parseGoInt(cmd.strings.get("max")!);
             if (min === undefined || max === undefined) {
-              throw new TypeError("expected integer values for min/max");
+              throw new LabError("invalid-argument", "expected integer values for min/max");
             }
             // minimega's words, inverted as they are there: they mean "expected max > min"
-            if (max <= min) throw new RangeError("expected min > max");
+            if (max <= min) throw new LabError("invalid-argument", "expected min > max");
             lab.vlans.setRange(ns, min, max);
             return;
           }
@@ -68,15 +70,17 @@ is the global one, which other namespaces use when they have none.`,
           const token = cmd.strings.get("vlan");
           if (token !== undefined) {
             const vlan = parseGoInt(token);
-            if (vlan === undefined) throw new TypeError("expected integer VLAN");
+            if (vlan === undefined) throw new LabError("invalid-vlan", "expected integer VLAN");
             lab.vlans.blacklist(vlan);
             return;
           }
           return { header: ["vlan"], rows: lab.vlans.blacklisted().map((v) => [String(v)]) };
         }
+        const records = vlanInfo(lab, ns);
         return {
           header: ["alias", "vlan"],
-          rows: lab.vlans.aliases(ns).map(({ alias, vlan }) => [alias, String(vlan)]),
+          rows: records.map(({ alias, vlan }) => [alias, String(vlan)]),
+          records,
         };
       },
     },

@@ -7,7 +7,9 @@
 
 import type { Handler } from "../cli/registry.ts";
 import { formatNetspec } from "../netspec.ts";
-import type { VmType } from "../vms.ts";
+import type { VmType } from "../lab/records.ts";
+import { vmInfoRows } from "./_tables.ts";
+import { vmInfo } from "../lab/info.ts";
 import type { Session } from "./session.ts";
 
 /** The columns of `vm info`: who the VM is, then minimega's networking columns. */
@@ -53,7 +55,9 @@ minimega prints, one item per NIC: vlan (alias and number), bridge, tap, mac, ip
 
 	.columns name,vlan,ip vm info`,
       run(_cmd, session) {
-        return { header: [...VM_INFO_HEADER], rows: session.lab.vmInfo(session.lab.activeNamespace) };
+        const lab = session.lab;
+        const ns = lab.activeNamespace;
+        return { header: [...VM_INFO_HEADER], rows: vmInfoRows(lab, ns), records: vmInfo(lab, ns) };
       },
     },
     {
@@ -148,7 +152,7 @@ allocated for the specs before it stay allocated).`,
         const ns = lab.activeNamespace;
         if (specs === undefined) return `[${lab.networks(ns).map(formatNetspec).join(" ")}]`;
         await session.refreshDrivers();
-        session.lab.configureNetworks(ns, specs);
+        await session.lab.configureNetworks(ns, specs);
       },
     },
     {
@@ -171,19 +175,19 @@ allocated for the specs before it stay allocated).`,
 	vm config disks [path]...         disk images
 
 With no value, prints the current one.`,
-      run(cmd, session) {
+      async run(cmd, session) {
         const lab = session.lab;
         const ns = lab.activeNamespace;
         const config = lab.vmConfig(ns);
         if (cmd.bools.has("disks")) {
           const disks = cmd.lists.get("path");
           if (disks === undefined) return `[${config.disks.join(" ")}]`;
-          return lab.setVmDisks(ns, disks);
+          return await lab.setVmDisks(ns, disks);
         }
         if (cmd.bools.has("append")) {
           const words = cmd.lists.get("argument");
           if (words === undefined) return config.append;
-          return lab.setVmConfig(ns, "append", words.join(" "));
+          return await lab.setVmConfig(ns, "append", words.join(" "));
         }
         const field = cmd.bools.has("memory")
           ? "memory"
@@ -194,7 +198,7 @@ With no value, prints the current one.`,
           : "initrd";
         const value = cmd.strings.get(field === "memory" ? "memory" : field === "vcpus" ? "number" : "path");
         if (value === undefined) return config[field];
-        lab.setVmConfig(ns, field, value);
+        await lab.setVmConfig(ns, field, value);
       },
     },
     {
@@ -202,9 +206,9 @@ With no value, prints the current one.`,
       helpShort: "reset the VM config",
       helpLong: `Resets the VM config of the active namespace to its defaults; "clear vm config networks"
 only empties the network list. VLAN aliases stay allocated.`,
-      run(cmd, session) {
-        if (cmd.bools.has("networks")) session.lab.clearNetworks(session.lab.activeNamespace);
-        else session.lab.clearVmConfig(session.lab.activeNamespace);
+      async run(cmd, session) {
+        if (cmd.bools.has("networks")) await session.lab.clearNetworks(session.lab.activeNamespace);
+        else await session.lab.clearVmConfig(session.lab.activeNamespace);
       },
     },
   ];

@@ -65,7 +65,7 @@ export type ProbeOutcome =
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseAccelChoice } from "labwire";
+ * import { parseAccelChoice } from "labwire/ovs";
  * assert.equal(parseAccelChoice("TCG"), "tcg");
  * assert.throws(() => parseAccelChoice("xen"), TypeError);
  * ```
@@ -84,7 +84,7 @@ export function parseAccelChoice(text: string): AccelChoice {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { decideAccel } from "labwire";
+ * import { decideAccel } from "labwire/ovs";
  * const broken = await decideAccel({
  *   devKvmOpens: true,
  *   cpuFlags: new Set(["sse2", "avx"]),

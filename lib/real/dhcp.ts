@@ -277,7 +277,7 @@ function leaseOf(block: readonly string[][]): DhcpLease | string {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseDhclientLease } from "labwire";
+ * import { parseDhclientLease } from "labwire/ovs";
  * const text = `lease {
  *   interface "mega_tap0";
  *   fixed-address 10.0.0.7;
@@ -400,7 +400,7 @@ type Outcome = { ok: true; code: number; stderr: string; signal: string | undefi
  * with code 1` and the end of its standard error, or a lease that could not be written or read.
  * @example Usage (root, with a DHCP server on the tap's VLAN)
  * ```ts ignore
- * import { createExec, dhcpLease } from "labwire";
+ * import { createExec, dhcpLease } from "labwire/ovs";
  * const lease = await dhcpLease("mega_tap0", { timeoutMs: 5000 });
  * await createExec()("ip").args("addr", "add", lease.address, "dev", "mega_tap0").run();
  * ```
@@ -408,7 +408,8 @@ type Outcome = { ok: true; code: number; stderr: string; signal: string | undefi
  * ```ts
  * import assert from "node:assert/strict";
  * import { writeFileSync } from "node:fs";
- * import { createExec, dhcpLease, FakeRunner } from "labwire";
+ * import { FakeRunner } from "labwire/testing";
+ * import { createExec, dhcpLease } from "labwire/ovs";
  * // writes a lease into its -lf file, then runs until stopped
  * const runner = new FakeRunner().on("dhclient", (argv, { signal }) => {
  *   const leaseFile = argv[argv.indexOf("-lf") + 1]!;

@@ -8,7 +8,8 @@
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { createExec, FakeRunner, IpBatch } from "labwire";
+ * import { FakeRunner } from "labwire/testing";
+ * import { createExec, IpBatch } from "labwire/ovs";
  * const runner = new FakeRunner().on("ip", () => ({}));
  * await new IpBatch({ exec: createExec({ runner }) })
  *   .add("netns", "add", "lab-a")

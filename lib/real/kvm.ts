@@ -147,7 +147,7 @@ export interface KvmRunDirOptions {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { kvmRunDir } from "labwire";
+ * import { kvmRunDir } from "labwire/ovs";
  * const dir = kvmRunDir("/srv/labs/lab.json", { tmpDir: "/tmp" });
  * assert.match(dir, /^\/tmp\/labwire-[0-9a-f]{12}$/);
  * assert.equal(kvmRunDir("/srv/labs/../labs/lab.json", { tmpDir: "/tmp" }), dir);

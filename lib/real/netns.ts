@@ -16,8 +16,8 @@
  */
 
 import { randomInt } from "node:crypto";
-import { PING_INTERVAL_MS, PING_WAIT_MS } from "../backend.ts";
-import { type Cmd, createExec, which } from "../exec.ts";
+import { PING_INTERVAL_MS, PING_WAIT_MS, type PingReport } from "../backend/endpoints.ts";
+import { type Cmd, createExec, ExecError, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 
 /** Options for {@linkcode Netns}. */
@@ -32,6 +32,14 @@ export interface NetnsPingResult {
   readonly sent: number;
   /** Echo replies received. */
   readonly received: number;
+}
+
+/** An IPv4 address of an interface, as {@linkcode Netns.addresses} reads it. */
+export interface InterfaceAddress {
+  /** The address, `10.0.0.1`. */
+  readonly address: string;
+  /** Its prefix length, `24`. */
+  readonly prefixLength: number;
 }
 
 /** A container NIC to plug with {@linkcode Netns.plug}. */
@@ -68,13 +76,14 @@ const LINK_GROUP_BASE = 0x6c00_0000;
 const CONCURRENCY = 4;
 
 /**
- * Reads ping(8)'s summary line: `3 packets transmitted, 2 received, ...`.
+ * Reads ping(8)'s summary line: `3 packets transmitted, 2 received, ...`. {@linkcode parsePingOutput}
+ * reads the rest of what ping printed too.
  *
  * @throws {SyntaxError} If the output has no summary line.
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { parsePingSummary } from "labwire";
+ * import { parsePingSummary } from "labwire/ovs";
  * assert.deepEqual(parsePingSummary("3 packets transmitted, 2 received, 33% packet loss, time 2003ms"), {
  *   sent: 3,
  *   received: 2,
@@ -89,6 +98,58 @@ export function parsePingSummary(output: string): NetnsPingResult {
   return { sent: Number(m[1]), received: Number(m[2]) };
 }
 
+/** The report of a ping that sent nothing: no route to the address (`connect: Network is unreachable`). */
+export function networkUnreachableReport(): PingReport {
+  return { sent: 0, received: 0, errors: 0, rttMs: [], networkUnreachable: true };
+}
+
+/**
+ * Reads everything ping(8) printed (iputils or busybox, standard output and error together) as a
+ * {@linkcode PingReport}: the summary's counts and `+N errors` (echo requests answered by "Destination
+ * Host Unreachable"), the round trip of each reply line (`time=0.265 ms`) in order, duplicates
+ * (`(DUP!)`) left out as the summary leaves them out; and `connect: Network is unreachable`, which
+ * ping prints instead of a summary when it has no route (exit code 2), as `networkUnreachable`.
+ *
+ * @param output What ping printed, both streams.
+ * @returns The report.
+ * @throws {SyntaxError} If the output has neither a summary line nor ping's "Network is unreachable".
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsePingOutput } from "labwire/ovs";
+ * const out = "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.265 ms\n" +
+ *   "2 packets transmitted, 1 received, +1 errors, 50% packet loss, time 201ms\n";
+ * assert.deepEqual(parsePingOutput(out), {
+ *   sent: 2,
+ *   received: 1,
+ *   errors: 1,
+ *   rttMs: [0.265],
+ *   networkUnreachable: false,
+ * });
+ * assert.equal(parsePingOutput("ping: connect: Network is unreachable\n").networkUnreachable, true);
+ * ```
+ */
+export function parsePingOutput(output: string): PingReport {
+  if (!/packets transmitted/.test(output) && /connect: Network is unreachable/.test(output)) {
+    return networkUnreachableReport();
+  }
+  const { sent, received } = parsePingSummary(output);
+  const errors = /\+(\d+) errors?\b/.exec(output);
+  const rttMs: number[] = [];
+  for (const line of output.split("\n")) {
+    if (line.includes("(DUP!)")) continue;
+    const m = /\btime=(\d+(?:\.\d+)?) ?ms\b/.exec(line);
+    if (m !== null) rttMs.push(Number(m[1]));
+  }
+  return {
+    sent,
+    received,
+    errors: errors === null ? 0 : Number(errors[1]),
+    rttMs,
+    networkUnreachable: false,
+  };
+}
+
 /**
  * The arguments of labwire's `ping` after the program name: `count` echo requests
  * {@linkcode PING_INTERVAL_MS} apart, waiting {@linkcode PING_WAIT_MS} after the last when nothing
@@ -97,7 +158,7 @@ export function parsePingSummary(output: string): NetnsPingResult {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { pingArgs } from "labwire";
+ * import { pingArgs } from "labwire/ovs";
  * assert.deepEqual(pingArgs("10.0.0.2", 3), ["-n", "-c", "3", "-i", "0.2", "-W", "2.5", "10.0.0.2"]);
  * ```
  */
@@ -305,7 +366,66 @@ export class Netns {
     return result;
   }
 
-  #batch(): IpBatch {
-    return new IpBatch({ exec: this.#exec });
+  /**
+   * Pings from one NIC inside a namespace as labwire's `ping` does ({@linkcode pingArgs}), reaching only
+   * what that NIC routes to, as each NIC is a host of its own on the simulator. One `ip route get` asks
+   * the namespace's routes first: no route (`Network is unreachable`), or a route through another of
+   * the namespace's interfaces, means nothing is sent and the report says `networkUnreachable`; the
+   * namespace's own address counts as this NIC's only when this NIC holds it. A ping nothing answered
+   * leaves no neighbour entry behind (`ip neigh flush to IP`), as on the simulator.
+   *
+   * @param namespace The namespace.
+   * @param ifname The NIC inside it.
+   * @param ip The IPv4 address to ping.
+   * @param count How many echo requests.
+   * @returns What ping saw ({@linkcode parsePingOutput}).
+   * @throws {ExecError} When `ip route get` fails for another reason (the namespace is gone).
+   */
+  async pingFrom(namespace: string, ifname: string, ip: string, count: number): Promise<PingReport> {
+    if (!(await this.#routesVia(namespace, ifname, ip))) return networkUnreachableReport();
+    const r = await this.#exec("ip").args("netns", "exec", namespace, "ping", ...pingArgs(ip, count))
+      .timeout(pingTimeoutMs(count)).noThrow().run();
+    const report = parsePingOutput(`${r.stdout}\n${r.stderr}`);
+    if (!report.networkUnreachable && report.received === 0) {
+      await new IpBatch({ exec: this.#exec, namespace }).add("neigh", "flush", "to", ip).run();
+    }
+    return report;
+  }
+
+  /** Whether the namespace routes `ip` through `ifname` (`ip -n NS -4 -j route get IP`). */
+  async #routesVia(namespace: string, ifname: string, ip: string): Promise<boolean> {
+    const argv = ["-n", namespace, "-4", "-j", "route", "get", ip];
+    const r = await this.#exec("ip").args(...argv).noThrow().run();
+    if (r.code !== 0) {
+      if (/Network is unreachable/.test(r.stderr)) return false;
+      throw new ExecError({ argv: ["ip", ...argv], code: r.code, stdout: r.stdout, stderr: r.stderr });
+    }
+    const route = (JSON.parse(r.stdout) as { type?: string; dev?: string }[])[0];
+    if (route === undefined) return false;
+    if (route.type !== "local") return route.dev === ifname;
+    // one of the namespace's own addresses (routed through lo): this NIC's if it holds it
+    return (await this.addresses(namespace, ifname)).some((a) => a.address === ip);
+  }
+
+  /**
+   * The IPv4 addresses of an interface (`ip -4 -j addr show dev IF`), in a namespace or, with
+   * `namespace` undefined, in the host.
+   */
+  async addresses(namespace: string | undefined, ifname: string): Promise<InterfaceAddress[]> {
+    const out = await this.#exec("ip").args(
+      ...(namespace === undefined ? [] : ["-n", namespace]),
+      "-4",
+      "-j",
+      "addr",
+      "show",
+      "dev",
+      ifname,
+    ).text();
+    const links = JSON.parse(out === "" ? "[]" : out) as {
+      addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+    }[];
+    return links.flatMap((link) => link.addr_info ?? [])
+      .filter((a) => a.family === "inet" && a.local !== undefined && a.prefixlen !== undefined)
+      .map((a) => ({ address: a.local!, prefixLength: a.prefixlen! }));
   }
 }

@@ -13,6 +13,12 @@
  * its own addresses (`arp_ignore=1`), as one endpoint on one VLAN should. The host side of every veth
  * and tap makes no IPv6 chatter either. So a lab's captures hold its traffic, the same on both backends.
  *
+ * As on the simulator, a VM that does not run answers nothing and sends nothing: QEMU is paused, and a
+ * container's namespace holds nftables tables that drop all its ARP and IPv4 (one `ip -force -batch` for
+ * all containers of a step). A ping reaches only what its NIC routes to (each NIC is a host of its own,
+ * `networkUnreachable` otherwise), and a capture without a file is tcpdump writing a temporary pcap file
+ * in the backend's own run folder, read back whole records at a time.
+ *
  * @module
  */
 
@@ -21,22 +27,27 @@ import { setTimeout } from "node:timers";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import type {
-  AddedBridge,
-  Backend,
-  CaptureSpec,
-  MirrorSpec,
-  PingResult,
-  PortSpec,
-  RemovePortsOptions,
-  VmSpec,
-} from "../backend.ts";
+import type { Backend } from "../backend/backend.ts";
+import type { AddedBridge, MirrorSpec, PortSpec, RemovePortsOptions } from "../backend/bridges.ts";
+import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
+import type { PingReport } from "../backend/endpoints.ts";
+import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
-import { type Cmd, createExec, which } from "../exec.ts";
+import { type Cmd, createExec, ExecError, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
-import { Netns, parsePingSummary, pingArgs, pingTimeoutMs, quietEndpoint, type VethNic } from "./netns.ts";
+import {
+  type InterfaceAddress,
+  Netns,
+  networkUnreachableReport,
+  parsePingOutput,
+  pingArgs,
+  pingTimeoutMs,
+  quietEndpoint,
+  type VethNic,
+} from "./netns.ts";
+import { readPcapTail } from "./_pcap_tail.ts";
 import { type LabwireObjects, type LabwirePort, Ovs, ovsFailure, type OvsPort } from "../ovs.ts";
 
 /** Options for {@linkcode OvsBackend}. */
@@ -72,6 +83,42 @@ const IFNAME_KEY = "labwire-ifname";
 const KVM_TAP_KEY = "labwire-kvm-tap";
 /** How long tcpdump may take to start listening. */
 const CAPTURE_START_MS = 10_000;
+/** A capture's file holds every frame seen so far once its size has not changed for this long. */
+const CAPTURE_QUIET_MS = 100;
+/** The longest a flush waits for a capture's file that keeps growing. */
+const CAPTURE_FLUSH_MAX_MS = 2000;
+/** How often a flush looks at the file's size. */
+const CAPTURE_POLL_MS = 10;
+
+/** The messages of `ip addr del` for an address, device or namespace that is not there. */
+const ADDRESS_GONE = /Address not found|Cannot find device|does not exist|Cannot open network namespace/;
+
+/**
+ * The nftables ruleset that makes a container VM that does not run (launched, stopped) silent, loaded in
+ * its namespace: everything it would send or receive is dropped, ARP and IPv4 (and IPv4 forwarded
+ * through it), before conntrack sees it (priority -300, `raw`).
+ */
+const PAUSE_RULESET = `table arp labwire_pause {
+	chain input { type filter hook input priority 0; policy drop; }
+	chain output { type filter hook output priority 0; policy drop; }
+}
+table inet labwire_pause {
+	chain input { type filter hook input priority -300; policy drop; }
+	chain output { type filter hook output priority -300; policy drop; }
+	chain forward { type filter hook forward priority -300; policy drop; }
+}
+`;
+
+/**
+ * The ruleset that lets a container VM answer again: its pause tables go. Declaring each table first (an
+ * empty `table` line adds it when it is missing and changes nothing otherwise) makes the deletes succeed
+ * in one transaction whether or not the container was paused, with one `nft` per namespace.
+ */
+const START_RULESET = `table arp labwire_pause
+delete table arp labwire_pause
+table inet labwire_pause
+delete table inet labwire_pause
+`;
 
 /** What is behind a VM NIC's port. */
 type NicDevice =
@@ -81,6 +128,12 @@ type NicDevice =
 interface RunningCapture {
   readonly done: Promise<unknown>;
   readonly stop: AbortController;
+  /** The pcap file tcpdump writes: the capture's own, or a temporary one in the backend's run folder. */
+  readonly file: string;
+  /** Whether the file is temporary (the capture has no path): removed when the capture stops. */
+  readonly temporary: boolean;
+  /** The most frames {@linkcode OvsBackend.readCapture} returns of a capture without a path. */
+  readonly limit: number;
 }
 
 /** Realises a lab in Open vSwitch. */
@@ -102,6 +155,12 @@ export class OvsBackend implements Backend {
   #kvm: Kvm;
   #runDir: string;
   #ownRunDir: boolean;
+  /** The backend's own run folder (nft rulesets, captures' temporary pcap files) while something uses it. */
+  #workDir: string | undefined;
+  #workDirUsers = 0;
+  #workFiles = 0;
+  /** Namespaces this process made silent and has not let answer since (so a launch pauses them once). */
+  #silent = new Set<string>();
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
@@ -219,6 +278,15 @@ export class OvsBackend implements Backend {
       created = await this.#netns.plug(newVeths, {
         checksumOffloadOff: (await this.ovs.datapathType()) === "netdev",
       });
+      // a container that does not run is silent from its first NIC on, before that NIC is on the bridge
+      const silent = new Map<string, string>();
+      for (const port of ports) {
+        const vm = port.vm;
+        if (vm?.type !== "container" || vm.running) continue;
+        const namespace = this.#namespaceOf(vm);
+        if (created.includes(namespace)) silent.set(namespace, vm.name);
+      }
+      await this.#loadRuleset(silent, true);
       const { missing } = await this.ovs.addPorts(bridge, ovsPorts);
       for (const name of missing) {
         this.#warn(`interface ${name} does not exist (yet): bridge ${bridge} trunks to it once it appears`);
@@ -318,6 +386,7 @@ export class OvsBackend implements Backend {
   ): Promise<void> {
     for (const port of left) namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
     await this.#netns.unplug(links, [...namespaces]);
+    for (const namespace of namespaces) this.#silent.delete(namespace);
   }
 
   /** The network namespace of a container VM. */
@@ -363,6 +432,28 @@ export class OvsBackend implements Backend {
   }
 
   /**
+   * Takes an address from a container NIC (`ip -n NS addr del CIDR dev IF`) or a host tap (`ip addr del
+   * CIDR dev TAP`); one it does not have, or a NIC that is gone, is no error.
+   *
+   * @throws {Error} For a KVM VM NIC: its addresses are the guest's.
+   */
+  async removeAddress(_bridge: string, port: string, cidr: string): Promise<void> {
+    const device = await this.#device(port);
+    if (device?.kind === "kvm") {
+      throw new Error(
+        `Cannot remove ${cidr} from KVM VM NIC ${port} from outside the guest: configure it in the guest ` +
+          "(the test guest of scripts/guest-image.sh takes labwire_ip= on its kernel command line)",
+      );
+    }
+    const argv = device === undefined
+      ? ["addr", "del", cidr, "dev", port]
+      : ["-n", device.namespace, "addr", "del", cidr, "dev", device.ifname];
+    const r = await this.#exec("ip").args(...argv).noThrow().run();
+    if (r.code === 0 || ADDRESS_GONE.test(r.stderr)) return;
+    throw new ExecError({ argv: ["ip", ...argv], code: r.code, stdout: r.stdout, stderr: r.stderr });
+  }
+
+  /**
    * Gets a host tap (or a container NIC) an address by DHCP with dhclient ({@linkcode dhcpLease}: within
    * 10 s, or one sentence saying why not), and gives it that address. The lease is not renewed: the
    * address stays for the tap's life.
@@ -382,15 +473,24 @@ export class OvsBackend implements Backend {
   }
 
   /**
-   * Starts tcpdump on the port (`--immediate-mode`, the snaplen, the filter), stopped with SIGINT; resolves
-   * once tcpdump says it is listening, so no frame sent after this is missed.
+   * Starts tcpdump on the port (`--immediate-mode`, `-U`, the snaplen, the filter after `--`, so that no
+   * filter word is read as an option), stopped with SIGINT; resolves once tcpdump says it is listening,
+   * so no frame sent after this is missed. A capture without a path writes a temporary pcap file in the
+   * backend's run folder, which {@linkcode OvsBackend.readCapture} reads and stopping it removes.
+   *
+   * @throws {Error} `Cannot capture on the ovs backend: tcpdump is not installed ...`; or when tcpdump
+   * exits or does not listen within 10 s: `Cannot capture to FILE: tcpdump exited: ...` (`Cannot capture
+   * port P: ...` without a path).
    */
-  startCapture(capture: CaptureSpec): Promise<void> {
+  async startCapture(capture: CaptureSpec): Promise<void> {
     if (which("tcpdump") === undefined) {
-      return Promise.reject(
-        new Error("Cannot capture on the ovs backend: tcpdump is not installed (apt-get install tcpdump)"),
+      throw new Error(
+        "Cannot capture on the ovs backend: tcpdump is not installed (apt-get install tcpdump)",
       );
     }
+    const temporary = capture.path === undefined;
+    const file = capture.path ??
+      path.join(this.#acquireWorkDir(), `capture-${capture.id}-${++this.#workFiles}.pcap`);
     const stop = new AbortController();
     const argv = [
       "-i",
@@ -400,9 +500,9 @@ export class OvsBackend implements Backend {
       "-s",
       String(capture.snaplen),
       "-w",
-      capture.path,
+      file,
+      ...(capture.filter === "" ? [] : ["--", capture.filter]),
     ];
-    if (capture.filter !== "") argv.push(capture.filter);
     let said = "";
     let listening: () => void = () => {};
     const ready = new Promise<void>((resolve) => (listening = resolve));
@@ -414,24 +514,78 @@ export class OvsBackend implements Backend {
         if (said.includes("listening on")) listening();
       })
       .noThrow().run();
-    this.#captures.set(capture.id, { done, stop });
-    return waitForListening(capture.path, ready, done, stop);
-  }
-
-  /** Stops a capture with SIGINT, so tcpdump completes its file. */
-  async stopCapture(id: number): Promise<void> {
-    const capture = this.#captures.get(id);
-    if (capture === undefined) return;
-    capture.stop.abort();
-    await capture.done.catch(() => {}); // a tcpdump that failed has said so when the capture started
-    this.#captures.delete(id);
+    this.#captures.set(capture.id, { done, stop, file, temporary, limit: capture.limit });
+    const what = capture.path === undefined ? `port ${capture.port}` : `to ${capture.path}`;
+    try {
+      await waitForListening(what, ready, done, stop);
+    } catch (error) {
+      await this.stopCapture(capture.id);
+      throw error;
+    }
   }
 
   /**
-   * Pings from a container NIC's namespace, or from the host through a host tap ({@linkcode pingArgs}).
-   * A ping nothing answered leaves no neighbour entry behind, as on the simulator.
+   * Waits until a capture's file holds every frame tcpdump has seen: tcpdump (`-U`) writes each packet
+   * as it gets it, so the file is complete once its size has not changed for 100 ms (waiting 2 s at
+   * most on a port that never goes quiet). Works on a capture without a path too (its temporary file).
    */
-  async ping(_bridge: string, port: string, ip: string, count: number): Promise<PingResult> {
+  async flushCapture(id: number): Promise<void> {
+    const capture = this.#captures.get(id);
+    if (capture !== undefined) await settle(capture.file);
+  }
+
+  /**
+   * The frames a capture kept, once its file holds every frame seen so far
+   * ({@linkcode OvsBackend.flushCapture}): every whole record of its pcap file (tcpdump may be writing
+   * the last one), or for a capture without a path the newest `limit` of them, `dropped` counting the
+   * others. A pcap file holds no direction, so `direction` is undefined.
+   */
+  async readCapture(id: number): Promise<CaptureContents> {
+    const capture = this.#captures.get(id);
+    if (capture === undefined) return { frames: [], dropped: 0 };
+    await settle(capture.file);
+    const { records, total } = readPcapTail(
+      readIfThere(capture.file),
+      capture.temporary ? capture.limit : Infinity,
+    );
+    return {
+      frames: records.map((r) => ({
+        timeNs: r.timeNs,
+        direction: undefined,
+        data: r.data,
+        origLen: r.origLen,
+      })),
+      dropped: total - records.length,
+    };
+  }
+
+  /** Stops a capture with SIGINT, so tcpdump completes its file; a capture without a path loses its file. */
+  async stopCapture(id: number): Promise<void> {
+    const capture = this.#captures.get(id);
+    if (capture === undefined) return;
+    this.#captures.delete(id);
+    // let tcpdump write what the kernel has handed it already: SIGINT ends its loop, and frames it has not
+    // read yet are lost (a loaded machine showed the last three of a ping missing)
+    await settle(capture.file);
+    capture.stop.abort();
+    await capture.done.catch(() => {}); // a tcpdump that failed has said so when the capture started
+    if (!capture.temporary) return;
+    fs.rmSync(capture.file, { force: true });
+    this.#releaseWorkDir();
+  }
+
+  /**
+   * Pings from a container NIC's namespace ({@linkcode Netns.pingFrom}), or from the host through a host
+   * tap ({@linkcode pingArgs} with `-I TAP`), reaching only what that NIC routes to, as on the simulator,
+   * where each NIC is a host of its own: a host tap reaches its own subnets only (`ip -4 -j addr show dev
+   * TAP`; Linux would send from a bound socket to any address, ARPing on the tap). An address out of
+   * reach sends nothing and gives `networkUnreachable`, as ping's own `connect: Network is unreachable`
+   * does. A ping nothing answered leaves no neighbour entry behind, as on the simulator.
+   *
+   * @throws {SyntaxError} If `ip` is not an IPv4 address.
+   * @throws {Error} For a KVM VM NIC: labwire has no agent in the guest.
+   */
+  async ping(_bridge: string, port: string, ip: string, count: number): Promise<PingReport> {
     await this.#ready();
     const device = await this.#device(port);
     if (device?.kind === "kvm") {
@@ -439,12 +593,18 @@ export class OvsBackend implements Backend {
         `Cannot ping from KVM VM NIC ${port}: labwire has no agent in the guest; ping it from a host tap`,
       );
     }
-    if (device !== undefined) return await this.#netns.ping(device.namespace, ip, count);
+    const dst = ipv4Number(ip);
+    if (dst === undefined) throw new SyntaxError(`Cannot ping from ${port}: '${ip}' is not an IPv4 address`);
+    if (device !== undefined) return await this.#netns.pingFrom(device.namespace, device.ifname, ip, count);
+    const own = await this.#netns.addresses(undefined, port);
+    if (!own.some((a) => inSubnet(dst, a))) return networkUnreachableReport();
     const r = await this.#exec("ping").args(...pingArgs(ip, count, port)).timeout(pingTimeoutMs(count))
       .noThrow().run();
-    const result = parsePingSummary(r.stdout);
-    if (result.received === 0) await this.#batch().add("neigh", "flush", "to", ip, "dev", port).run();
-    return result;
+    const report = parsePingOutput(`${r.stdout}\n${r.stderr}`);
+    if (!report.networkUnreachable && report.received === 0) {
+      await this.#batch().add("neigh", "flush", "to", ip, "dev", port).run();
+    }
+    return report;
   }
 
   /** What is behind a VM NIC's port: known here, or read back from OVS; `undefined` for other ports. */
@@ -489,25 +649,31 @@ export class OvsBackend implements Backend {
   }
 
   /**
-   * Launches a KVM VM with QEMU, paused; KVM where /dev/kvm can be used, TCG otherwise. With `keepVms`,
-   * QEMU is detached, and a QEMU of that VM still running from an earlier process is an error (it is not
-   * reused: `Cannot launch KVM VM web: an earlier QEMU of it is still running (PID 1234); ...`).
+   * Launches VMs, paused. A KVM VM gets QEMU, KVM where /dev/kvm can be used, TCG otherwise; with
+   * `keepVms`, QEMU is detached, and a QEMU of that VM still running from an earlier process is an error
+   * (it is not reused: `Cannot launch KVM VM web: an earlier QEMU of it is still running (PID 1234);
+   * ...`). A container VM is its namespace: it goes silent ({@linkcode OvsBackend.stopVms}).
    */
-  async launchVm(vm: VmSpec): Promise<void> {
-    if (vm.type !== "kvm") return;
-    const kvm = await this.#kvm.kvmAvailable();
-    await this.#onKvm(vm, (name) =>
-      this.#kvm.launch({
-        name,
-        memory: vm.memory,
-        vcpus: vm.vcpus,
-        ...(vm.kernel === "" ? {} : { kernel: vm.kernel }),
-        ...(vm.initrd === "" ? {} : { initrd: vm.initrd }),
-        ...(vm.append === "" ? {} : { append: vm.append }),
-        ...(vm.disks[0] === undefined ? {} : { disk: vm.disks[0] }),
-        nics: vm.nics,
-        kvm,
-      }));
+  async launchVms(vms: readonly VmSpec[]): Promise<void> {
+    const kvms = vms.filter((vm) => vm.type === "kvm");
+    if (kvms.length > 0) {
+      const kvm = await this.#kvm.kvmAvailable();
+      for (const vm of kvms) {
+        await this.#onKvm(vm, (name) =>
+          this.#kvm.launch({
+            name,
+            memory: vm.memory,
+            vcpus: vm.vcpus,
+            ...(vm.kernel === "" ? {} : { kernel: vm.kernel }),
+            ...(vm.initrd === "" ? {} : { initrd: vm.initrd }),
+            ...(vm.append === "" ? {} : { append: vm.append }),
+            ...(vm.disks[0] === undefined ? {} : { disk: vm.disks[0] }),
+            nics: vm.nics,
+            kvm,
+          }));
+      }
+    }
+    await this.#silence(vms, true);
   }
 
   /** Hot-plugs NICs into a KVM VM's QEMU (QMP `netdev_add`, `device_add` on `pci.0`), as minimega does. */
@@ -520,27 +686,107 @@ export class OvsBackend implements Backend {
   }
 
   /**
-   * Runs a paused KVM VM (QMP `cont`). With `keepVms`, one launched by another process is found by its
-   * name first ({@linkcode Kvm.attach}): `Cannot start KVM VM web: its QEMU (PID 1234) is not running`
-   * when it is gone.
+   * Runs paused VMs: a KVM VM's QEMU continues (QMP `cont`; with `keepVms`, one launched by another
+   * process is found by its name first, {@linkcode Kvm.attach}: `Cannot start KVM VM web: its QEMU (PID
+   * 1234) is not running` when it is gone); a container VM's pause tables go, all containers' in one
+   * `ip -force -batch`.
    */
-  async startVm(vm: VmSpec): Promise<void> {
-    if (vm.type === "kvm") await this.#onKvm(vm, (name) => this.#kvm.start(name));
-  }
-
-  /** Pauses a KVM VM (QMP `stop`), found as {@linkcode OvsBackend.startVm} finds it. */
-  async stopVm(vm: VmSpec): Promise<void> {
-    if (vm.type === "kvm") await this.#onKvm(vm, (name) => this.#kvm.stop(name));
+  async startVms(vms: readonly VmSpec[]): Promise<void> {
+    for (const vm of vms) if (vm.type === "kvm") await this.#onKvm(vm, (name) => this.#kvm.start(name));
+    await this.#silence(vms, false);
   }
 
   /**
-   * Ends a KVM VM's QEMU; its taps stay, as minimega's do. With `keepVms`, one launched by another
-   * process is found by its PID file and killed by PID; a VM whose QEMU is gone already is no error.
+   * Pauses running VMs: a KVM VM's QEMU stops (QMP `stop`), found as {@linkcode OvsBackend.startVms}
+   * finds it. A container VM gets nftables tables in its namespace that drop everything it would send or
+   * receive (`table arp labwire_pause`, `table inet labwire_pause`), all containers' in one `ip -force
+   * -batch` of `netns exec NS nft -f FILE` lines; one without NICs yet (no namespace) is skipped.
+   *
+   * @throws {Error} `Cannot pause container VM web: nft is not installed (apt-get install nftables)`.
    */
-  async killVm(vm: VmSpec): Promise<void> {
-    if (vm.type !== "kvm") return;
-    if (!this.keepsVms && this.#kvm.get(kvmName(vm)) === undefined) return;
-    await this.#onKvm(vm, (name) => this.#kvm.kill(name));
+  async stopVms(vms: readonly VmSpec[]): Promise<void> {
+    for (const vm of vms) if (vm.type === "kvm") await this.#onKvm(vm, (name) => this.#kvm.stop(name));
+    await this.#silence(vms, true);
+  }
+
+  /**
+   * Ends VMs: a KVM VM's QEMU goes, its taps stay, as minimega's do (with `keepVms`, one launched by
+   * another process is found by its PID file and killed by PID; a VM whose QEMU is gone already is no
+   * error). A container needs nothing: the lab removes its NICs, and its namespace goes with the last.
+   */
+  async killVms(vms: readonly VmSpec[]): Promise<void> {
+    for (const vm of vms) {
+      if (vm.type !== "kvm") continue;
+      if (!this.keepsVms && this.#kvm.get(kvmName(vm)) === undefined) continue;
+      await this.#onKvm(vm, (name) => this.#kvm.kill(name));
+    }
+  }
+
+  /**
+   * Makes container VMs silent, or lets them answer again; those without a namespace (no NICs) are skipped,
+   * and so are those this process made silent already (their first NIC's {@linkcode OvsBackend.addPorts}).
+   */
+  async #silence(vms: readonly VmSpec[], silent: boolean): Promise<void> {
+    const containers = vms.filter((vm) =>
+      vm.type === "container" && !(silent && this.#silent.has(this.#namespaceOf(vm)))
+    );
+    if (containers.length === 0) return;
+    // a line for a namespace that is missing would run the rest of the batch twice (iproute2 6.1: the
+    // child forked for `netns exec` goes on reading the batch when it cannot enter the namespace)
+    const existing = new Set(await this.#netns.list());
+    const namespaces = new Map<string, string>();
+    for (const vm of containers) {
+      const namespace = this.#namespaceOf(vm);
+      if (existing.has(namespace) && !namespaces.has(namespace)) namespaces.set(namespace, vm.name);
+    }
+    await this.#loadRuleset(namespaces, silent);
+  }
+
+  /**
+   * Loads the pause ruleset (or the one removing it) in each namespace, in one `ip -force -batch` of
+   * `netns exec NS nft -f FILE` lines, the file written in the backend's run folder and removed after.
+   *
+   * @param namespaces The namespaces, each with the name of its VM for the error.
+   */
+  async #loadRuleset(namespaces: ReadonlyMap<string, string>, silent: boolean): Promise<void> {
+    if (namespaces.size === 0) return;
+    if (which("nft") === undefined) {
+      const [vm] = namespaces.values();
+      throw new Error(
+        `Cannot ${
+          silent ? "pause" : "start"
+        } container VM ${vm}: nft is not installed (apt-get install nftables)`,
+      );
+    }
+    const file = path.join(this.#acquireWorkDir(), `${silent ? "pause" : "start"}-${++this.#workFiles}.nft`);
+    try {
+      fs.writeFileSync(file, silent ? PAUSE_RULESET : START_RULESET);
+      const batch = new IpBatch({ exec: this.#exec, force: true });
+      for (const namespace of namespaces.keys()) batch.add("netns", "exec", namespace, "nft", "-f", file);
+      await batch.run();
+      for (const namespace of namespaces.keys()) {
+        if (silent) this.#silent.add(namespace);
+        else this.#silent.delete(namespace);
+      }
+    } finally {
+      fs.rmSync(file, { force: true });
+      this.#releaseWorkDir();
+    }
+  }
+
+  /** The backend's run folder, made when the first user needs it. */
+  #acquireWorkDir(): string {
+    this.#workDirUsers++;
+    this.#workDir ??= fs.mkdtempSync(path.join(os.tmpdir(), `labwire-ovs-${process.pid}-`));
+    return this.#workDir;
+  }
+
+  /** Removes the run folder when its last user is done with it. */
+  #releaseWorkDir(): void {
+    this.#workDirUsers = Math.max(0, this.#workDirUsers - 1);
+    if (this.#workDirUsers > 0 || this.#workDir === undefined) return;
+    fs.rmSync(this.#workDir, { recursive: true, force: true });
+    this.#workDir = undefined;
   }
 
   /** Runs a {@linkcode Kvm} call on a VM; its errors name the VM as the lab does (`web`, not `minimega-web`). */
@@ -560,6 +806,9 @@ export class OvsBackend implements Backend {
     for (const id of [...this.#captures.keys()]) await this.stopCapture(id);
     if (!this.keepsVms) await this.#kvm.killAll();
     if (this.#ownRunDir) fs.rmSync(this.#runDir, { recursive: true, force: true });
+    if (this.#workDir !== undefined) fs.rmSync(this.#workDir, { recursive: true, force: true });
+    this.#workDir = undefined;
+    this.#workDirUsers = 0;
   }
 
   #batch(): IpBatch {
@@ -584,7 +833,7 @@ function deviceOf(ids: Readonly<Record<string, string>>): NicDevice | undefined 
  * is stopped then).
  */
 async function waitForListening(
-  file: string,
+  what: string,
   ready: Promise<void>,
   done: Promise<{ stderr: string }>,
   stop: AbortController,
@@ -600,16 +849,77 @@ async function waitForListening(
   if (outcome === "late") {
     stop.abort();
     throw new Error(
-      `Cannot capture to ${file}: tcpdump did not start listening within ${CAPTURE_START_MS / 1000} s`,
+      `Cannot capture ${what}: tcpdump did not start listening within ${CAPTURE_START_MS / 1000} s`,
     );
   }
   const stderr = outcome.stderr.trim().split("\n").filter((l) => !l.startsWith("tcpdump: listening")).join(
     " ",
   );
-  throw new Error(`Cannot capture to ${file}: tcpdump exited${stderr === "" ? "" : `: ${stderr}`}`);
+  throw new Error(`Cannot capture ${what}: tcpdump exited${stderr === "" ? "" : `: ${stderr}`}`);
 }
 
 /** The QEMU name of a KVM VM: its lab namespace and name. */
 function kvmName(vm: VmSpec): string {
   return `${vm.namespace}-${vm.name}`;
+}
+
+/**
+ * Waits until a file's size has not changed for {@linkcode CAPTURE_QUIET_MS}, at most
+ * {@linkcode CAPTURE_FLUSH_MAX_MS}.
+ */
+async function settle(file: string): Promise<void> {
+  const begin = Date.now();
+  let size = sizeOf(file);
+  let since = begin;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, CAPTURE_POLL_MS));
+    const now = Date.now();
+    const next = sizeOf(file);
+    if (next !== size) {
+      size = next;
+      since = now;
+    } else if (now - since >= CAPTURE_QUIET_MS) return;
+    if (now - begin >= CAPTURE_FLUSH_MAX_MS) return;
+  }
+}
+
+/** A file's size, -1 while it does not exist. */
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return -1;
+  }
+}
+
+/** A file's bytes; none while it does not exist (tcpdump has not made it yet). */
+function readIfThere(file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "ENOENT") return new Uint8Array(0);
+    throw error;
+  }
+}
+
+/** An IPv4 address as a 32-bit number, or undefined when it is not one. */
+function ipv4Number(ip: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (m === null) return undefined;
+  let n = 0;
+  for (const part of m.slice(1)) {
+    const byte = Number(part);
+    if (byte > 255) return undefined;
+    n = n * 256 + byte;
+  }
+  return n;
+}
+
+/** Whether an address lies in the subnet of an interface's address. */
+function inSubnet(ip: number, own: InterfaceAddress): boolean {
+  const base = ipv4Number(own.address);
+  if (base === undefined) return false;
+  const bits = Math.max(0, Math.min(32, own.prefixLength));
+  const size = 2 ** (32 - bits);
+  return Math.floor(base / size) === Math.floor(ip / size);
 }

@@ -24,8 +24,8 @@
  * @module
  */
 
-import { closeSync, openSync, writeSync } from "node:fs";
-import { PcapWriter, type PcapWriterOptions } from "./pcap.ts";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { type PcapFile, PcapWriter, type PcapWriterOptions, readPcap } from "./pcap.ts";
 
 /** Options for {@linkcode openPcapFile}: those of {@linkcode PcapWriter} but `onClose`, which closes the file. */
 export type PcapFileOptions = Omit<PcapWriterOptions, "onClose">;
@@ -54,4 +54,13 @@ export function openPcapFile(path: string, options: PcapFileOptions = {}): PcapW
   });
   fd = openSync(path, "w");
   return writer;
+}
+
+/**
+ * Reads a whole pcap file (what {@linkcode openPcapFile} wrote, or tcpdump) with {@linkcode readPcap}.
+ *
+ * @throws {Error} What `readFileSync` throws (`ENOENT`, ...), or readPcap's errors for a file that is not pcap.
+ */
+export function readPcapFile(path: string): PcapFile {
+  return readPcap(readFileSync(path));
 }

@@ -7,7 +7,7 @@
 
 import { writeFileSync } from "node:fs";
 import process from "node:process";
-import { StateStore } from "../../lib/state_store.ts";
+import { StateStore } from "../../lib/lab/_state_store.ts";
 
 const [file, marker] = process.argv.slice(2);
 if (file === undefined || marker === undefined) {

@@ -8,7 +8,7 @@
  */
 
 import process from "node:process";
-import { StateStore } from "../../lib/state_store.ts";
+import { StateStore } from "../../lib/lab/_state_store.ts";
 
 interface Doc {
   counter: number;

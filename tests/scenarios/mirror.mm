@@ -2,6 +2,7 @@
 # (an untagged trunk port: copies keep their tags); the mirror destinations capture what they get
 vm config net LAN
 vm launch container web,client,ids
+vm start all
 vm net ip web 0 10.82.0.1/24
 vm net ip client 0 10.82.0.2/24
 vm net ip ids 0 10.82.0.3/24

@@ -6,6 +6,7 @@ vm config net lwscnb1,LAN
 vm launch container b
 vm config net lwscnb1,DMZ
 vm launch container c
+vm start all
 vm net ip a 0 10.83.0.1/24
 vm net ip b 0 10.83.0.2/24
 vm net ip c 0 10.83.0.3/24

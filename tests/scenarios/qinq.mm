@@ -4,6 +4,7 @@ vm config net LAN
 vm launch container a
 vm config net SVC,qinq
 vm launch container q1,q2
+vm start all
 vm net ip a 0 10.84.0.1/24
 vm net ip q1 0 10.84.0.11/24
 vm net ip q2 0 10.84.0.12/24

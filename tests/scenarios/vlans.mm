@@ -3,6 +3,7 @@ vm config net LAN
 vm launch container a,b
 vm config net DMZ
 vm launch container c
+vm start all
 vm net ip a 0 10.81.0.1/24
 vm net ip b 0 10.81.0.2/24
 vm net ip c 0 10.81.0.3/24

@@ -3,6 +3,7 @@ vm config net LAN
 vm launch kvm a
 vm config net lab2,LAN
 vm launch kvm b
+vm start all
 vm net ip a 0 10.0.0.1/24
 vm net ip b 0 10.0.0.2/24
 ping a:0 10.0.0.2 1

@@ -5,6 +5,7 @@ vm config net CORE
 vm launch kvm db
 vm config net DMZ CORE
 vm launch kvm router
+vm start all
 vm net ip web 0 10.0.1.10/24
 vm net ip mail 0 10.0.1.11/24
 vm net ip db 0 10.0.1.20/24

@@ -31,7 +31,7 @@ tap delete lan_tap
 tap delete nosuch
 vm config net LAN
 vm launch kvm v
-tap delete mega_tap5
+tap delete mega_tap4
 namespace other tap delete lab_tap
 tap delete all
 tap

@@ -13,7 +13,7 @@
  * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { StateStore } from "labwire";
+ * import { StateStore } from "./_state_store.ts";
  * const dir = mkdtempSync(join(tmpdir(), "lab-"));
  * const store = new StateStore(join(dir, "lab.json"), {
  *   initial: () => ({ version: 1, vlans: {} as Record<string, number> }),
@@ -230,7 +230,7 @@ async function syncDir(dir: string): Promise<void> {
  * import { mkdtempSync, rmSync } from "node:fs";
  * import { tmpdir } from "node:os";
  * import { join } from "node:path";
- * import { StateStore } from "labwire";
+ * import { StateStore } from "./_state_store.ts";
  * const dir = mkdtempSync(join(tmpdir(), "lab-"));
  * const store = new StateStore(join(dir, "lab.json"), { initial: () => ({ version: 1, taps: [] as string[] }) });
  * const count = await store.update((doc) => doc.taps.push("mega_tap0"));
@@ -302,7 +302,7 @@ export class StateStore<T> {
    * import { mkdtempSync, rmSync } from "node:fs";
    * import { tmpdir } from "node:os";
    * import { join } from "node:path";
-   * import { StateStore } from "labwire";
+   * import { StateStore } from "./_state_store.ts";
    * const dir = mkdtempSync(join(tmpdir(), "lab-"));
    * const store = new StateStore(join(dir, "lab.json"), { initial: () => ({ next: 101 }) });
    * assert.equal(await store.update((doc) => doc.next++), 101);
@@ -328,7 +328,7 @@ export class StateStore<T> {
    * import { mkdtempSync, rmSync } from "node:fs";
    * import { tmpdir } from "node:os";
    * import { join } from "node:path";
-   * import { StateStore } from "labwire";
+   * import { StateStore } from "./_state_store.ts";
    * const dir = mkdtempSync(join(tmpdir(), "lab-"));
    * const store = new StateStore(join(dir, "lab.json"), { initial: (): readonly string[] => [] });
    * assert.equal(await store.transform((taps) => ({ doc: [...taps, "mega_tap0"], result: "ok" })), "ok");
