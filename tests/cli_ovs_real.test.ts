@@ -16,7 +16,7 @@ const root = path.join(import.meta.dirname!, "..");
 const required = (process.env.CI ?? "") !== "" || process.env.LABWIRE_REQUIRE_REAL === "1";
 const missing = process.getuid?.() !== 0
   ? "root"
-  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping"].find((p) => which(p) === undefined);
+  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "nft"].find((p) => which(p) === undefined);
 const skip = missing !== undefined && !required ? `needs ${missing}` : false;
 const cliArgv = process.versions.bun !== undefined
   ? [process.execPath, path.join(root, "cli.ts")]

@@ -21,6 +21,7 @@ const PROGRAMS = [
   "ovs-vsctl",
   "ovsdb-server",
   "ovs-vswitchd",
+  "nft",
   "ip",
   "ping",
   "tcpdump",

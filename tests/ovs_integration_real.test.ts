@@ -24,6 +24,7 @@ const PROGRAMS = [
   "ovs-vsctl",
   "ovsdb-server",
   "ovs-vswitchd",
+  "nft",
   "ip",
   "ping",
   "tcpdump",

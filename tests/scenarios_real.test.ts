@@ -20,7 +20,7 @@ import { nodeRunner } from "../lib/exec.ts";
 import { explainDifference, observePcap } from "../lib/wire/observe.ts";
 import { ROOT, type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
-const PROGRAMS = ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "tcpdump", "ethtool"];
+const PROGRAMS = ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "tcpdump", "ethtool", "nft"];
 const skip = skipUnless("scenarios_real.test.ts", PROGRAMS);
 const SCENARIOS = path.join(ROOT, "tests", "scenarios");
 const CLI = process.versions.bun !== undefined
