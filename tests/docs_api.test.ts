@@ -1,5 +1,5 @@
 /**
- * Every `ts` example of docs/api.md and of the README runs as it is, under Deno and under Bun: each block is
+ * Every `ts` example of docs/api.md, docs/simulator.md and the README runs as it is, under Deno and under Bun: each block is
  * written to a file in a temporary folder of the project (where `labwire` resolves) and run as a script.
  */
 import { after, describe, test } from "node:test";
@@ -29,7 +29,7 @@ function blocks(file: string): { line: number; code: string }[] {
 describe("the examples in the docs run", { timeout: 300_000 }, () => {
   const dir = fs.mkdtempSync(path.join(ROOT, ".doc-blocks-"));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  for (const doc of ["docs/api.md", "README.md"]) {
+  for (const doc of ["docs/api.md", "docs/simulator.md", "README.md"]) {
     const found = blocks(doc);
     test(`${doc} has examples`, () => assert.ok(found.length > 0));
     for (const { line, code } of found) {
