@@ -2,7 +2,9 @@
  * The main job's demo: a lab on the simulator, built with minimega's commands: VLANs DMZ and CORE by
  * alias, VMs on each, a router on both, a host tap with an address on DMZ, a mirror to a monitoring VM,
  * a trunk and a bridge capture. It shows the tables, which pings pass and which are isolated, and
- * reads the pcap files back. Run with `npx deno task demo` (or `bun scripts/demo.ts`).
+ * reads the pcap files back; then the same kind of lab from TypeScript, with the typed API: handles,
+ * a capture read while it runs, a frame of your own on the wire, and who reaches whom. Run with
+ * `npx deno task demo` (or `bun scripts/demo.ts`).
  *
  * @module
  */
@@ -12,7 +14,8 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { formatTable } from "../lib/cli/table.ts";
-import { decodeFrame, describeFrame } from "../lib/wire/frame.ts";
+import { decodeFrame, describeFrame, udpDatagram } from "../lib/wire/frame.ts";
+import { LabError } from "../lib/errors.ts";
 import { parseNetspec } from "../lib/netspec.ts";
 import { readPcap } from "../lib/wire/pcap.ts";
 import { Lab } from "../lib/api/lab.ts";
@@ -119,7 +122,61 @@ for (const file of [bridgePcap, idsPcap]) {
   }
 }
 out(`
+4. The same kind of lab from TypeScript (docs/api.md; examples/ has whole scripts)
+
+    await using lab = await Lab.open();
+    const ns = lab.namespace();
+    const [web, mail] = await ns.launch(["web", "mail"], { networks: ["DMZ"], start: true });
+    const [db] = await ns.launch(["db"], { networks: ["DMZ"], start: true });
+    ... setAddress(), createTap("DMZ", { ip }), capture(web.nic(0)), lab.sim.send(...), ns.pingAll()
+
+`);
+{
+  await using lab = await Lab.open({ seed: "demo-api" });
+  const ns = lab.namespace();
+  const [web, mail] = await ns.launch(["web", "mail"], { networks: ["DMZ"], start: true });
+  const [db] = await ns.launch(["db"], { networks: ["DMZ"], start: true });
+  await web!.nic(0).setAddress("10.0.1.10/24");
+  await mail!.nic(0).setAddress("10.0.1.11/24");
+  await db!.nic(0).setAddress("10.0.1.20/24");
+  const admin = await ns.createTap("DMZ", { name: "admin", ip: "10.0.1.254/24" });
+  await using capture = await ns.capture(web!.nic(0));
+  const ping = await admin.ping("10.0.1.10", { count: 2 });
+  out(
+    `admin -> web: ${ping.received}/${ping.sent} replies, round trips ${
+      ping.rttMs.map((ms) => `${ms} ms`).join(", ")
+    }`,
+  );
+  out(" (virtual time)\n");
+  out(`web's NIC saw, while the capture runs:\n`);
+  for (const f of await capture.frames()) out(`    ${f.direction.padEnd(3)} ${f.summary}\n`);
+  const frame = udpDatagram({
+    srcMac: (await mail!.nic(0).info()).mac,
+    dstMac: "ff:ff:ff:ff:ff:ff",
+    srcIp: "10.0.1.11",
+    dstIp: "10.0.1.255",
+    srcPort: 5353,
+    dstPort: 5353,
+  });
+  const trace = await lab.sim.send(mail!.nic(0), frame);
+  out(
+    `a UDP broadcast of your own from mail reached: ${
+      trace.deliveries.map((d) => `${d.port} (${d.to})`).join(", ")
+    }\n`,
+  );
+  await db!.stop();
+  out(`\nwho reaches whom (db is paused: it answers nothing):\n${await ns.pingAll()}\n`);
+  try {
+    await web!.nic(0).ping("10.9.9.9");
+  } catch (error) {
+    if (!(error instanceof LabError)) throw error;
+    out(`\nmistakes are errors with a code: ${error.code}: ${error.message}\n`);
+  }
+}
+
+out(`
 Next: "npx deno task test" runs the whole test suite; "deno run -A cli.ts" gives a prompt (type "help");
-docs/commands.md lists every command; with "--backend ovs" (as root, docs/ovs.md) the same commands build the
-lab on real Open vSwitch, and the test suite checks that both give the same pings and captures.
+docs/commands.md lists every command, docs/api.md the typed API; with "--backend ovs" (as root, docs/ovs.md) the
+same commands build the lab on real Open vSwitch, and the test suite checks that both give the same pings and
+captures.
 `);

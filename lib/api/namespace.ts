@@ -332,8 +332,8 @@ export class Namespace {
   }
 
   /**
-   * Who reaches whom: every running VM NIC and host tap with an address pings every other one's
-   * addresses; the matrix prints as a table.
+   * Who reaches whom: every running VM NIC and host tap with an address pings every address of the
+   * namespace's VM NICs and host taps (a VM that does not run answers nothing); the matrix prints as a table.
    */
   pingAll(options: PingAllOptions = {}): Promise<Reachability> {
     return pingAll(this.#core, this.name, options);

@@ -1,6 +1,7 @@
 /**
- * Who reaches whom in a namespace: every running VM NIC and host tap with an address pings every other
- * one's addresses, and the answers make a matrix that prints as a table.
+ * Who reaches whom in a namespace: every running VM NIC and host tap with an address pings every address
+ * of the namespace's VM NICs and host taps (a VM that does not run is a target that answers nothing), and
+ * the answers make a matrix that prints as a table.
  *
  * @module
  */
@@ -116,18 +117,22 @@ export class Reachability {
   }
 }
 
-function sources(model: LabModel, namespace: string): Source[] {
-  const out: Source[] = [];
+/** The namespace's endpoints with addresses: connected VM NICs (running or not) and host taps. */
+function endpoints(model: LabModel, namespace: string): (Source & { running: boolean })[] {
+  const out: (Source & { running: boolean })[] = [];
   for (const vm of model.vms.list(namespace)) {
-    if (vm.state !== "RUNNING") continue;
     vm.nics.forEach((nic, index) => {
       if (nic.bridge !== "" && nic.ips.length > 0) {
-        out.push({ label: `${vm.name}:${index}`, ips: nic.ips.map(cidrAddress) });
+        out.push({
+          label: `${vm.name}:${index}`,
+          ips: nic.ips.map(cidrAddress),
+          running: vm.state === "RUNNING",
+        });
       }
     });
   }
   for (const tap of model.taps.list(namespace)) {
-    if (tap.ips.length > 0) out.push({ label: tap.name, ips: tap.ips.map(cidrAddress) });
+    if (tap.ips.length > 0) out.push({ label: tap.name, ips: tap.ips.map(cidrAddress), running: true });
   }
   return out;
 }
@@ -140,8 +145,10 @@ export async function pingAll(
 ): Promise<Reachability> {
   const count = options.count ?? 1;
   return await core.op(async (model) => {
-    const list = sources(model, namespace);
-    const targets = [...new Set(list.flatMap((s) => s.ips))];
+    const all = endpoints(model, namespace);
+    // every address is a target (a paused VM's too: it answers nothing); only what runs can ping
+    const targets = [...new Set(all.flatMap((s) => s.ips))];
+    const list = all.filter((s) => s.running);
     const pairs: ReachPair[] = [];
     for (const source of list) {
       for (const to of targets) {
