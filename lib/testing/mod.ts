@@ -1,6 +1,7 @@
 /**
  * Helpers for tests of labs and of code that drives them: assertions on reachability and captures, a
- * backend that records what it is asked, and a runner of fake programs for code that spawns them.
+ * backend that records what it is asked, a runner of fake programs for code that spawns them, and the
+ * observations the scenario suite compares captures by (frames without what varies between runs).
  *
  * In a `node:test` test (it runs under `deno test` and `bun test` alike):
  *
@@ -26,3 +27,4 @@
 export * from "./assertions.ts";
 export * from "./recording_backend.ts";
 export { type FakeProgram, FakeRunner } from "../exec.ts";
+export * from "../wire/observe.ts";

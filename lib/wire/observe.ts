@@ -10,7 +10,8 @@
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { arpRequest, encodeFrame, encodePcap, firstDifference, observePcap } from "labwire";
+ * import { arpRequest, encodeFrame, encodePcap } from "labwire";
+ * import { firstDifference, observePcap } from "labwire/testing";
  * const frame = encodeFrame(arpRequest({ srcMac: "02:00:00:00:00:01", srcIp: "10.0.0.1", targetIp: "10.0.0.2" }));
  * const seen = observePcap(encodePcap([{ timeNs: 0, origLen: frame.length, data: frame }]));
  * assert.deepEqual(seen, ["02:00:00:00:00:01 > ff:ff:ff:ff:ff:ff, ARP, Request who-has 10.0.0.2 tell 10.0.0.1"]);
@@ -35,7 +36,8 @@ import { readPcap } from "./pcap.ts";
  * @example A TCP handshake's first segment
  * ```ts
  * import assert from "node:assert/strict";
- * import { encodeFrame, encodePcap, observePcap, tcpSegment } from "labwire";
+ * import { encodeFrame, encodePcap, tcpSegment } from "labwire";
+ * import { observePcap } from "labwire/testing";
  * const syn = encodeFrame(tcpSegment({
  *   srcMac: "02:00:00:00:00:01", dstMac: "02:00:00:00:00:02", srcIp: "10.0.0.1", dstIp: "10.0.0.2",
  *   srcPort: 40000, dstPort: 80, seq: 123456789,
@@ -71,7 +73,7 @@ export interface Difference {
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
- * import { firstDifference } from "labwire";
+ * import { firstDifference } from "labwire/testing";
  * assert.deepEqual(firstDifference(["x", "y"], ["x", "z", "w"]), { index: 1, a: "y", b: "z" });
  * assert.deepEqual(firstDifference(["x"], ["x", "w"]), { index: 1, b: "w" });
  * ```
