@@ -15,8 +15,10 @@ export function pingHandlers(): Handler<Session>[] {
     patterns: ["ping <from> <ip> [count]"],
     helpShort: "send echo requests from a VM NIC or a host tap (labwire)",
     helpLong: `Sends ICMP echo requests from a VM NIC (<vm>:<nic>, e.g. web:0) or a host tap (its name) to an
-IPv4 address, and prints a table: from, to, sent, received. The VM NIC needs an address ("vm net
-ip"), the host tap one from "tap create ... ip". Three requests unless a count is given.
+IPv4 address, and prints a table: from, to, sent, received. The VM must run ("vm start": a paused VM
+sends and answers nothing) and its NIC needs an address ("vm net ip"), the host tap one from "tap create
+... ip"; a NIC reaches the subnets of its own addresses, and a ping with no route fails as Linux's does
+("connect: Network is unreachable"). Three requests unless a count is given.
 
 	ping web:0 10.0.0.2
 	ping mega_tap4 10.0.0.2 10`,

@@ -39,7 +39,8 @@ export function vmHandlers(): Handler<Session>[] {
 be a list such as a,b or a range such as vm[1-3]; a number launches that many VMs named vm-<id>.
 
 Each NIC of the config gets a tap (mega_tapN) on its bridge, on its VLAN, and a MAC: the configured
-one, or a generated locally administered one. VMs start paused, as in minimega: see "vm start".`,
+one, or a generated locally administered one. VMs start paused, as in minimega, and a paused VM answers
+nothing: see "vm start".`,
       async run(cmd, session) {
         const type: VmType = cmd.bools.has("kvm") ? "kvm" : "container";
         await session.refreshDrivers();
