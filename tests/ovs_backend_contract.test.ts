@@ -200,11 +200,20 @@ describe("OvsBackend VMs", () => {
     });
   });
 
-  test("killVms() of containers runs nothing", async () => {
+  test("killVms() of containers silences them as stopVms() does: a killed VM answers nothing", async () => {
     await withPath(["nft"], async () => {
-      const { runs, backend } = recordingRulesets();
+      const { runs, rulesets, backend } = recordingRulesets();
       await backend.killVms([vm("a", "container", ["t0"]), vm("b", "container", ["t1"])]);
-      assert.deepEqual(runs, []);
+      const file = rulesetFile(runs[1]!);
+      assert.deepEqual(runs, [
+        "ip netns list",
+        batchRun("ip -force -batch -", [
+          `netns exec lw-minimega-a nft -f ${file}`,
+          `netns exec lw-minimega-b nft -f ${file}`,
+        ]),
+      ]);
+      assert.equal(rulesets.length, 2);
+      assert.match(rulesets[0]!, /^table arp labwire_pause \{/);
     });
   });
 

@@ -147,6 +147,8 @@ export class OvsBackend implements Backend {
   #netns: Netns;
   #exec: (program: string) => Cmd;
   #prefix: string;
+  /** The variables for Open vSwitch's programs (`OVS_RUNDIR`, ...), if given. */
+  #env: Record<string, string> | undefined;
   #warn: (message: string) => void;
   /** VM NICs' devices by port name: made here, or read back from OVS's external_ids. */
   #nics = new Map<string, NicDevice>();
@@ -159,6 +161,8 @@ export class OvsBackend implements Backend {
   #workDir: string | undefined;
   #workDirUsers = 0;
   #workFiles = 0;
+  /** The addresses of host taps taken off their bridge with `keepNics`, given back when plugged again. */
+  #keptAddresses = new Map<string, string[]>();
   /** Namespaces this process made silent and has not let answer since (so a launch pauses them once). */
   #silent = new Set<string>();
 
@@ -166,6 +170,7 @@ export class OvsBackend implements Backend {
   constructor(options: OvsBackendOptions = {}) {
     this.#exec = options.exec ?? createExec();
     this.ovs = new Ovs({ exec: this.#exec, ...(options.env === undefined ? {} : { env: options.env }) });
+    this.#env = options.env;
     this.#netns = new Netns({ exec: this.#exec });
     this.#prefix = options.namespacePrefix ?? "labwire-";
     this.#warn = options.onWarning ?? (() => {});
@@ -300,6 +305,11 @@ export class OvsBackend implements Backend {
       this.#nics.set(v.hostEnd, { kind: "container", namespace: v.namespace, ifname: v.ifname });
     }
     await this.#configureInternal(internal);
+    for (const port of internal) {
+      const kept = this.#keptAddresses.get(port.name);
+      this.#keptAddresses.delete(port.name);
+      for (const cidr of kept ?? []) await this.addAddress(bridge, port.name, cidr);
+    }
   }
 
   /**
@@ -336,7 +346,18 @@ export class OvsBackend implements Backend {
     options: RemovePortsOptions = {},
   ): Promise<void> {
     if (ports.length === 0) return;
-    if (options.keepNics === true) return await this.ovs.deletePorts(bridge, ports);
+    if (options.keepNics === true) {
+      // a host tap is an OVS internal port: its device goes with the port, so its addresses are kept here
+      // and given back when it is plugged again (a VM NIC's device stays, addresses and all)
+      for (const port of ports) {
+        if (this.#nics.has(port)) continue;
+        const addresses = await this.#netns.addresses(undefined, port).catch(() => []);
+        if (addresses.length > 0) {
+          this.#keptAddresses.set(port, addresses.map((a) => `${a.address}/${a.prefixLength}`));
+        }
+      }
+      return await this.ovs.deletePorts(bridge, ports);
+    }
     const made = await this.ovs.listLabwire();
     await this.ovs.deletePorts(bridge, ports);
     await this.#dropDevices(made, ports);
@@ -408,14 +429,36 @@ export class OvsBackend implements Backend {
     await this.ovs.addPatch(bridgeA, portA, bridgeB, portB);
   }
 
-  /** Adds a mirror to OVS's Mirror table. */
+  /** Adds a mirror to OVS's Mirror table, in effect at once, for flows that exist already too. */
   async addMirror(bridge: string, mirror: MirrorSpec): Promise<void> {
     await this.ovs.addMirror(bridge, mirror);
+    await this.#purgeFlows();
   }
 
-  /** Removes a mirror. */
+  /** Removes a mirror, in effect for flows that exist already. */
   async removeMirror(bridge: string, mirror: string): Promise<void> {
     await this.ovs.deleteMirror(bridge, mirror);
+    await this.#purgeFlows();
+  }
+
+  /**
+   * Makes ovs-vswitchd drop its datapath flows (`ovs-appctl revalidator/purge`), so that the next frame of
+   * every flow is translated with the bridges as they are now. Open vSwitch (3.1, userspace datapath)
+   * does not revalidate its datapath flows when a mirror changes: after `addMirror`, a flow that existed
+   * before went on to and from the output port as if there were no mirror, for as long as traffic kept it
+   * alive. A purge that fails is a warning: the change still holds for new flows.
+   */
+  async #purgeFlows(): Promise<void> {
+    const seconds = this.ovs.timeoutSeconds;
+    let cmd = this.#exec("ovs-appctl").args(`--timeout=${seconds}`, "revalidator/purge")
+      .timeout((seconds + 5) * 1000).noThrow();
+    if (this.#env !== undefined) cmd = cmd.env(this.#env);
+    const r = await cmd.run().catch((error: Error) => ({ code: -1, stderr: error.message }));
+    if (r.code !== 0) {
+      this.#warn(
+        `mirror changes may miss existing flows: ovs-appctl revalidator/purge failed: ${r.stderr.trim()}`,
+      );
+    }
   }
 
   /** Gives a container NIC (in its namespace) or a host tap (in the host) an address. */
@@ -712,7 +755,8 @@ export class OvsBackend implements Backend {
   /**
    * Ends VMs: a KVM VM's QEMU goes, its taps stay, as minimega's do (with `keepVms`, one launched by
    * another process is found by its PID file and killed by PID; a VM whose QEMU is gone already is no
-   * error). A container needs nothing: the lab removes its NICs, and its namespace goes with the last.
+   * error). A container goes silent at once, as a paused one (the lab removes its NICs next, and its
+   * namespace goes with the last).
    */
   async killVms(vms: readonly VmSpec[]): Promise<void> {
     for (const vm of vms) {
@@ -720,6 +764,8 @@ export class OvsBackend implements Backend {
       if (!this.keepsVms && this.#kvm.get(kvmName(vm)) === undefined) continue;
       await this.#onKvm(vm, (name) => this.#kvm.kill(name));
     }
+    // a killed container answers nothing from now on, as a killed KVM VM: the lab removes its NICs next
+    await this.#silence(vms, true);
   }
 
   /**
