@@ -9,7 +9,7 @@
 import type { BridgeBackend } from "../backend/bridges.ts";
 import { TopologyError } from "../errors.ts";
 import type { Journal } from "./_journal.ts";
-import type { PortRoom } from "./ports.ts";
+import type { Plug, PortRoom } from "./ports.ts";
 import type { BridgeRecord, PatchRecord } from "./records.ts";
 import { checkDeviceName } from "./rules.ts";
 
@@ -123,10 +123,9 @@ export class BridgeRoom {
   async remove(name: string): Promise<void> {
     const record = this.#bridges.get(name);
     if (record === undefined) return;
-    if (this.#made.has(name) || this.#backend.removeBridge !== undefined) {
-      await this.#backend.removeBridge(name);
-      this.#journal.compensate(`removing bridge ${name}`, () => this.#backend.addBridge(name));
-    }
+    // asked even when another process made it: the backend keeps a bridge others use, or one it did not make
+    await this.#backend.removeBridge(name);
+    this.#journal.compensate(`removing bridge ${name}`, () => this.#backend.addBridge(name));
     this.#made.delete(name);
     this.#journal.record(() => this.#made.add(name));
     this.#drop(name);
@@ -262,6 +261,22 @@ export class BridgeRoom {
     this.#ports.release(link.a.port);
     this.#ports.release(link.b.port);
     this.#setPatches(this.#patches.filter((p) => p !== link));
+  }
+
+  /** The plugs of every trunk and patch port (a lab rebuilt in a new backend). */
+  plugs(): Plug[] {
+    const plugs: Plug[] = [];
+    for (const bridge of this.#bridges.values()) {
+      for (const iface of bridge.trunks) {
+        plugs.push({ bridge: bridge.name, spec: { name: iface, mode: { kind: "trunk" }, role: "trunk" } });
+      }
+    }
+    for (const link of this.#patches) {
+      for (const end of [link.a, link.b]) {
+        plugs.push({ bridge: end.bridge, spec: { name: end.port, mode: { kind: "trunk" }, role: "patch" } });
+      }
+    }
+    return plugs;
   }
 
   /** Restores the room's records (loading a lab). */

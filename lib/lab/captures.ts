@@ -13,7 +13,7 @@ import { CaptureError, TopologyError } from "../errors.ts";
 import { parseGoInt } from "../go_int.ts";
 import type { Journal } from "./_journal.ts";
 import type { BridgeRoom } from "./bridges.ts";
-import type { PortRoom } from "./ports.ts";
+import type { Plug, PortRoom } from "./ports.ts";
 import type { CaptureRecord } from "./records.ts";
 import { DEFAULT_SNAPLEN, mirrorName } from "./rules.ts";
 
@@ -229,6 +229,18 @@ export class CaptureRoom {
   /** Makes a capture's file complete up to now. */
   async flush(id: number): Promise<void> {
     if (this.#captures.has(id)) await this.#backend.flushCapture(id);
+  }
+
+  /** The plugs of the bridge captures' taps, and the mirrors feeding them (a lab rebuilt in a new backend). */
+  plugs(): { plugs: Plug[]; mirrors: [string, MirrorSpec][] } {
+    const taps = this.list().filter((c) => c.tap !== undefined);
+    return {
+      plugs: taps.map((c) => ({
+        bridge: c.bridge,
+        spec: { name: c.tap!, mode: { kind: "trunk" }, role: "capture" },
+      })),
+      mirrors: taps.map((c) => [c.bridge, captureMirror(c.tap!)]),
+    };
   }
 
   /** Forgets a namespace's settings (the namespace is destroyed; its captures are stopped already). */

@@ -14,7 +14,6 @@
  */
 
 import type { Backend } from "../backend/backend.ts";
-import type { PortSpec } from "../backend/bridges.ts";
 import type { CaptureContents } from "../backend/captures.ts";
 import { LabError, TopologyError, VmError } from "../errors.ts";
 import { isMulticastMac, MacError, parseMac } from "../mac.ts";
@@ -26,7 +25,7 @@ import { Journal } from "./_journal.ts";
 import { BridgeRoom } from "./bridges.ts";
 import { CaptureRoom, type CaptureTarget } from "./captures.ts";
 import { MacPool } from "./macs.ts";
-import { MirrorRoom } from "./mirrors.ts";
+import { MirrorRoom, mirrorSpec } from "./mirrors.ts";
 import { NamespaceRoom } from "./namespaces.ts";
 import { type PortOwner, PortRoom } from "./ports.ts";
 import { checkPing, ping, type PingResult, pingSource } from "./reach.ts";
@@ -43,7 +42,7 @@ import type {
 import { DEFAULT_BRIDGE_NAME } from "./rules.ts";
 import { type CreateTapOptions, TapRoom } from "./taps.ts";
 import { type VmConfigField, VmConfigRoom } from "./vm_configs.ts";
-import { nicOf, parseNicIndex, portMode, VmRoom } from "./vms.ts";
+import { nicOf, parseNicIndex, VmRoom } from "./vms.ts";
 import { fromState, toState } from "./persistence.ts";
 
 /** Options for {@linkcode LabModel}. */
@@ -750,81 +749,22 @@ export class LabModel {
     const b = this.#backend;
     this.bridges.forgetMade();
     for (const name of this.bridges.names()) await this.bridges.make(name);
-    const byBridge = new Map<string, { spec: PortSpec; ips: readonly string[] }[]>();
-    const add = (bridge: string, spec: PortSpec, ips: readonly string[] = []) => {
-      let list = byBridge.get(bridge);
-      if (list === undefined) byBridge.set(bridge, list = []);
-      list.push({ spec, ips });
-    };
-    for (const vm of this.vms.list()) {
-      for (const [index, nic] of vm.nics.entries()) {
-        if (this.ports.get(nic.tap)?.bridge === undefined) continue;
-        add(nic.bridge, {
-          name: nic.tap,
-          mode: portMode(nic.vlan, nic.qinq),
-          role: "vm",
-          mac: nic.mac,
-          vm: {
-            name: vm.name,
-            namespace: vm.namespace,
-            id: vm.id,
-            nic: index,
-            type: vm.type,
-            running: vm.state === "RUNNING",
-          },
-        }, nic.ips);
+    const captures = this.captures.plugs();
+    const plugs = [...this.vms.plugs(), ...this.taps.plugs(), ...captures.plugs, ...this.bridges.plugs()];
+    for (const [bridge, items] of Map.groupBy(plugs, (p) => p.bridge)) {
+      await b.addPorts(bridge, items.map((p) => p.spec));
+      for (const p of items) {
+        for (const cidr of p.addresses ?? []) await b.addAddress(bridge, p.spec.name, cidr);
       }
-    }
-    for (const tap of this.taps.list()) {
-      add(
-        tap.bridge,
-        { name: tap.name, mode: portMode(tap.vlan, false), role: "host", mac: tap.mac },
-        tap.ips,
-      );
-    }
-    for (const capture of this.captures.list()) {
-      if (capture.tap !== undefined) {
-        add(capture.bridge, { name: capture.tap, mode: { kind: "trunk" }, role: "capture" });
-      }
-    }
-    for (const name of this.bridges.names()) {
-      for (const iface of this.bridges.get(name)!.trunks) {
-        add(name, { name: iface, mode: { kind: "trunk" }, role: "trunk" });
-      }
-    }
-    for (const link of this.bridges.patches()) {
-      add(link.a.bridge, { name: link.a.port, mode: { kind: "trunk" }, role: "patch" });
-      add(link.b.bridge, { name: link.b.port, mode: { kind: "trunk" }, role: "patch" });
-    }
-    for (const [bridge, ports] of byBridge) {
-      await b.addPorts(bridge, ports.map((p) => p.spec));
-      for (const p of ports) for (const cidr of p.ips) await b.addAddress(bridge, p.spec.name, cidr);
-      for (const p of ports) {
+      for (const p of items) {
         this.ports.place(p.spec.name, this.ports.get(p.spec.name)!.owner, bridge, p.spec);
       }
     }
     for (const link of this.bridges.patches()) {
       await b.addPatch(link.a.bridge, link.a.port, link.b.bridge, link.b.port);
     }
-    for (const mirror of this.mirrors.list()) {
-      await b.addMirror(mirror.bridge, {
-        name: mirror.name,
-        selectAll: false,
-        selectSrc: [mirror.source],
-        selectDst: [mirror.source],
-        output: mirror.output,
-      });
-    }
-    for (const capture of this.captures.list()) {
-      if (capture.tap === undefined) continue;
-      await b.addMirror(capture.bridge, {
-        name: `mirror-${capture.tap}`,
-        selectAll: true,
-        selectSrc: [],
-        selectDst: [],
-        output: capture.tap,
-      });
-    }
+    for (const mirror of this.mirrors.list()) await b.addMirror(mirror.bridge, mirrorSpec(mirror));
+    for (const [bridge, mirror] of captures.mirrors) await b.addMirror(bridge, mirror);
   }
 
   /**

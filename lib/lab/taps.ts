@@ -13,10 +13,19 @@ import type { Journal } from "./_journal.ts";
 import type { BridgeRoom } from "./bridges.ts";
 import type { MacPool } from "./macs.ts";
 import type { MirrorRoom } from "./mirrors.ts";
-import type { PortRoom } from "./ports.ts";
+import type { Plug, PortRoom } from "./ports.ts";
 import type { TapRecord } from "./records.ts";
 import { checkCidr, checkDeviceName, DEFAULT_BRIDGE_NAME } from "./rules.ts";
 import { portMode } from "./vms.ts";
+
+/** What the backend is told of a host tap's port, with its addresses. */
+function plugOf(tap: TapRecord): Plug {
+  return {
+    bridge: tap.bridge,
+    spec: { name: tap.name, mode: portMode(tap.vlan, false), role: "host", mac: tap.mac },
+    addresses: tap.ips,
+  };
+}
 
 /** Options for {@linkcode TapRoom.create}. */
 export interface CreateTapOptions {
@@ -90,10 +99,7 @@ export class TapRoom {
     const record: TapRecord = { name, namespace, bridge, vlan, mac: this.#macs.generate(), ips: [] };
     this.#ports.claim(name, { kind: "tap" });
     this.#put(record);
-    await this.#ports.plug(
-      [{ bridge, spec: { name, mode: portMode(vlan, false), role: "host", mac: record.mac } }],
-      (b) => this.#bridges.make(b),
-    );
+    await this.#ports.plug([plugOf(record)], (b) => this.#bridges.make(b));
     const address = dhcp ? await this.#backend.dhcp(bridge, name) : cidr;
     if (address !== undefined) {
       if (!dhcp) await this.#backend.addAddress(bridge, name, address);
@@ -144,6 +150,11 @@ export class TapRoom {
     this.#macs.release(tap.mac);
     this.#taps.delete(tap.name);
     this.#journal.record(() => this.#taps.set(tap.name, tap));
+  }
+
+  /** The plugs of every tap, with their addresses (a lab rebuilt in a new backend). */
+  plugs(): Plug[] {
+    return this.list().map(plugOf);
   }
 
   /** Restores the room (loading a lab). */

@@ -215,6 +215,17 @@ export class VmRoom {
     return { bridge: nic.bridge, spec: this.#portSpec(vm, index, nic), addresses: nic.ips };
   }
 
+  /** The plugs of every NIC on a bridge now, with their addresses (a lab rebuilt in a new backend). */
+  plugs(): Plug[] {
+    const plugs: Plug[] = [];
+    for (const vm of this.list()) {
+      for (const [index, nic] of vm.nics.entries()) {
+        if (this.#deps.ports.get(nic.tap)?.bridge !== undefined) plugs.push(this.#plugOf(vm, index, nic));
+      }
+    }
+    return plugs;
+  }
+
   /** A new NIC: a tap name, a MAC (configured or generated), its VLAN; the name is claimed. */
   #newNic(vm: { id: number; type: VmType }, index: number, config: NicConfig): NicRecord {
     const tap = this.#deps.ports.nextTapName();
