@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- an example script prints its results
 /**
  * Light lab automation with a state file: each run changes the lab the file holds, under its lock, so
  * several scripts (and `labwire --state lab.json`) can share one lab.

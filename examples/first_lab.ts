@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- an example script prints its results
 /**
  * A first lab script: two VLANs by alias, VMs on each, a router VM on both, a host tap, a mirror to a
  * monitoring VM, a capture in memory, and who reaches whom. On the simulator: no root, nothing installed.
