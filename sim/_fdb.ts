@@ -3,7 +3,8 @@
  * The MAC learning table of one simulated bridge, as Open vSwitch keeps it (`lib/mac-learning.c`):
  * entries keyed by (VLAN, MAC), each pointing at a port, forgotten `agingNs` after they were last
  * refreshed (`other_config:mac-aging-time`, 300 s), at most `capacity` of them per bridge
- * (`other_config:mac-table-size`, 2048), the least recently refreshed one evicted to make room.
+ * (`other_config:mac-table-size`, 2048), the least recently refreshed one evicted to make room (in O(1):
+ * the entries are also on a list in the order they were refreshed).
  *
  * One fixed-size open-addressing table (linear probing, backward-shift deletion) in typed arrays holds
  * the entries of every VLAN: learning and lookup allocate nothing, and memory is bounded from the start.
@@ -77,6 +78,14 @@ export class MacTable {
   #lo: Int32Array;
   #port: Int32Array;
   #seen: Float64Array;
+  /**
+   * The entries from least to most recently refreshed, a doubly linked list of slots through
+   * `#older`/`#newer` from `#oldest` to `#newest` (-1 ends it): eviction takes the head in O(1).
+   */
+  #older: Int32Array;
+  #newer: Int32Array;
+  #oldest = -1;
+  #newest = -1;
   #count = 0;
 
   /**
@@ -98,6 +107,8 @@ export class MacTable {
     this.#lo = new Int32Array(slots);
     this.#port = new Int32Array(slots);
     this.#seen = new Float64Array(slots);
+    this.#older = new Int32Array(slots);
+    this.#newer = new Int32Array(slots);
   }
 
   /** Entries held now (expired ones included until looked up, evicted or listed). */
@@ -131,6 +142,10 @@ export class MacTable {
     if (i >= 0) {
       this.#port[i] = port;
       this.#seen[i] = now;
+      if (i !== this.#newest) {
+        this.#unlink(i);
+        this.#append(i);
+      }
       return;
     }
     if (this.#count >= this.capacity) this.#evictOldest();
@@ -143,6 +158,7 @@ export class MacTable {
     this.#lo[j] = lo;
     this.#port[j] = port;
     this.#seen[j] = now;
+    this.#append(j);
     this.#count++;
   }
 
@@ -171,6 +187,7 @@ export class MacTable {
   /** Forgets everything (OVS `mac_learning_flush`). */
   flush(): void {
     this.#vlan.fill(-1);
+    this.#oldest = this.#newest = -1;
     this.#count = 0;
   }
 
@@ -201,13 +218,38 @@ export class MacTable {
   }
 
   #evictOldest(): void {
-    const vlans = this.#vlan;
-    const seen = this.#seen;
-    let oldest = -1;
-    for (let i = 0; i <= this.#mask; i++) {
-      if (vlans[i] !== -1 && (oldest < 0 || seen[i]! < seen[oldest]!)) oldest = i;
-    }
-    if (oldest >= 0) this.#delete(oldest);
+    if (this.#oldest >= 0) this.#delete(this.#oldest);
+  }
+
+  /** Puts slot `i` at the most recently refreshed end of the list. */
+  #append(i: number): void {
+    this.#older[i] = this.#newest;
+    this.#newer[i] = -1;
+    if (this.#newest >= 0) this.#newer[this.#newest] = i;
+    else this.#oldest = i;
+    this.#newest = i;
+  }
+
+  /** Takes slot `i` off the list. */
+  #unlink(i: number): void {
+    const older = this.#older[i]!;
+    const newer = this.#newer[i]!;
+    if (older >= 0) this.#newer[older] = newer;
+    else this.#oldest = newer;
+    if (newer >= 0) this.#older[newer] = older;
+    else this.#newest = older;
+  }
+
+  /** Slot `to` takes slot `from`'s place on the list (the entry moved there). */
+  #relink(from: number, to: number): void {
+    const older = this.#older[from]!;
+    const newer = this.#newer[from]!;
+    this.#older[to] = older;
+    this.#newer[to] = newer;
+    if (older >= 0) this.#newer[older] = to;
+    else this.#oldest = to;
+    if (newer >= 0) this.#older[newer] = to;
+    else this.#newest = to;
   }
 
   /** Empties slot `i` and shifts back the entries of its probe run (no tombstones). */
@@ -218,6 +260,7 @@ export class MacTable {
     const ports = this.#port;
     const seen = this.#seen;
     const mask = this.#mask;
+    this.#unlink(i);
     let hole = i;
     let j = i;
     for (;;) {
@@ -233,6 +276,7 @@ export class MacTable {
       los[hole] = los[j]!;
       ports[hole] = ports[j]!;
       seen[hole] = seen[j]!;
+      this.#relink(j, hole);
       hole = j;
     }
     vlans[hole] = -1;

@@ -143,6 +143,8 @@ export interface SimBridgeOptions {
 const K_ACCESS = 0;
 const K_TRUNK = 1;
 const K_TUNNEL = 2;
+/** The flood list of trunk ports (the per-VLAN lists are 0-4095). */
+const TRUNK_GROUP = 4096;
 
 const NR = DROP_REASONS.length;
 const R_NO_SINK = 0;
@@ -220,8 +222,31 @@ export class SimBridge {
   // ports, indexed by port index; a removed port's index is reused by the next port added
   #names: (string | undefined)[] = [];
   #index = new Map<string, number>();
-  /** Live port indices in the order the ports were added (the order OVS floods in); replaced, never mutated. */
-  #order: number[] = [];
+  /** Removed ports' indices, a binary min-heap: the next port added takes the lowest. */
+  #free: number[] = [];
+  /**
+   * Live ports in the order they were added (the order OVS floods in), a doubly linked list through
+   * `#onext`/`#oprev` from `#ohead` to `#otail` (-1 ends it): adding and removing a port cost O(1).
+   */
+  #ohead = -1;
+  #otail = -1;
+  #onext = new Int32Array(8);
+  #oprev = new Int32Array(8);
+  /** Per port: when it was added (a counter), which orders the flood lists. */
+  #seq = new Float64Array(8);
+  #nextSeq = 0;
+  /**
+   * The flood lists: per VLAN 0-4095 the access and dot1q-tunnel ports with that tag, and under
+   * `TRUNK_GROUP` every trunk port, each a doubly linked list through `#gnext`/`#gprev` in the order the
+   * ports were added. A flood walks the frame's VLAN's list merged with the trunks', never the whole
+   * bridge.
+   */
+  #ghead = new Int32Array(TRUNK_GROUP + 1).fill(-1);
+  #gtail = new Int32Array(TRUNK_GROUP + 1).fill(-1);
+  #gnext = new Int32Array(8);
+  #gprev = new Int32Array(8);
+  /** Per port: the flood list it is on, -1 for none. */
+  #group = new Int32Array(8).fill(-1);
   #modes: (PortMode | undefined)[] = [];
   #kind = new Uint8Array(8);
   #tag = new Uint16Array(8);
@@ -303,14 +328,15 @@ export class SimBridge {
     }
     if (this.#index.has(name)) throw new Error(`Cannot ${action}: a port with that name already exists`);
     const normal = normalizeMode(mode, action);
-    let p = this.#names.indexOf(undefined);
+    let p = heapPop(this.#free);
     if (p < 0) {
       p = this.#names.length;
       this.#grow(p + 1);
     }
     this.#names[p] = name;
     this.#index.set(name, p);
-    this.#order = [...this.#order, p];
+    this.#seq[p] = this.#nextSeq++;
+    this.#orderAppend(p);
     this.#sinks[p] = undefined;
     this.#peer[p] = undefined;
     this.#obs[p] = undefined;
@@ -318,6 +344,12 @@ export class SimBridge {
     this.#tx[p] = 0;
     this.#drops.fill(0, p * NR, p * NR + NR);
     this.#applyMode(p, normal);
+    if (this.#mirrorCount === 0) {
+      this.#srcMask[p] = 0;
+      this.#dstMask[p] = 0;
+      this.#outMask[p] = 0;
+      return p;
+    }
     // a select_all mirror now selects one more port: OVS reconfigures it, which flushes the MAC table
     if (this.#mirrors.some((m) => m?.selectAll)) this.#fdb.flush();
     this.#recomputeMirrors();
@@ -359,7 +391,9 @@ export class SimBridge {
     }
     this.#names[p] = undefined;
     this.#index.delete(name);
-    this.#order = this.#order.filter((q) => q !== p);
+    this.#orderRemove(p);
+    this.#groupRemove(p);
+    heapPush(this.#free, p);
     this.#modes[p] = undefined;
     this.#trunks[p] = undefined;
     this.#sinks[p] = undefined;
@@ -367,7 +401,7 @@ export class SimBridge {
     this.#obs[p] = undefined;
     if (mirrorsChanged) this.#fdb.flush();
     else this.#fdb.flushPort(p);
-    this.#recomputeMirrors();
+    if (this.#mirrorCount !== 0 || mirrorsChanged) this.#recomputeMirrors();
   }
 
   /**
@@ -392,7 +426,7 @@ export class SimBridge {
 
   /** The ports, in the order they were added. */
   ports(): SimPortInfo[] {
-    return this.#order.map((p) => {
+    return this.#live().map((p) => {
       const name = this.#names[p]!;
       const peer = this.#peer[p];
       const outs = this.#mirrors.filter((m) => m?.output === name).map((m) => m!.name);
@@ -739,18 +773,29 @@ export class SimBridge {
     x1: number,
     depth: number,
   ): void {
-    const order = this.#order;
     const kinds = this.#kind;
     const tags = this.#tag;
     const outMask = this.#outMask;
+    const seq = this.#seq;
+    const gnext = this.#gnext;
     const v0 = x0 & 0xfff;
     const v1 = x1 & 0xfff;
-    for (let i = 0; i < order.length; i++) {
-      const q = order[i]!;
+    // the VLAN's access and tunnel ports merged with the trunks, in the order the ports were added
+    let a = this.#ghead[v0]!;
+    let t = this.#ghead[TRUNK_GROUP]!;
+    while (a >= 0 || t >= 0) {
+      let q: number;
+      if (t < 0 || (a >= 0 && seq[a]! < seq[t]!)) {
+        q = a;
+        a = gnext[a]!;
+      } else {
+        q = t;
+        t = gnext[t]!;
+      }
       if (q === inP || outMask[q] !== 0) continue;
       const kind = kinds[q];
       if (kind === K_ACCESS) {
-        if (tags[q] !== v0 || v1 !== 0) continue;
+        if (v1 !== 0) continue;
       } else if (kind === K_TRUNK) {
         const allowed = this.#trunks[q];
         if (allowed !== undefined && allowed[v0] === 0) continue;
@@ -996,10 +1041,71 @@ export class SimBridge {
     this.#srcMask = grow(this.#srcMask, cap);
     this.#dstMask = grow(this.#dstMask, cap);
     this.#outMask = grow(this.#outMask, cap);
+    this.#onext = grow(this.#onext, cap);
+    this.#oprev = grow(this.#oprev, cap);
+    this.#seq = grow(this.#seq, cap);
+    this.#gnext = grow(this.#gnext, cap);
+    this.#gprev = grow(this.#gprev, cap);
+    const group = grow(this.#group, cap);
+    group.fill(-1, this.#group.length);
+    this.#group = group;
+  }
+
+  /** The live ports' indices, in the order the ports were added. */
+  #live(): number[] {
+    const out: number[] = [];
+    for (let p = this.#ohead; p >= 0; p = this.#onext[p]!) out.push(p);
+    return out;
+  }
+
+  #orderAppend(p: number): void {
+    this.#oprev[p] = this.#otail;
+    this.#onext[p] = -1;
+    if (this.#otail >= 0) this.#onext[this.#otail] = p;
+    else this.#ohead = p;
+    this.#otail = p;
+  }
+
+  #orderRemove(p: number): void {
+    const prev = this.#oprev[p]!;
+    const next = this.#onext[p]!;
+    if (prev >= 0) this.#onext[prev] = next;
+    else this.#ohead = next;
+    if (next >= 0) this.#oprev[next] = prev;
+    else this.#otail = prev;
+  }
+
+  /** Puts port `p` on flood list `g`, in add order (at the tail for a new port: O(1)). */
+  #groupInsert(p: number, g: number): void {
+    const seq = this.#seq;
+    let after = this.#gtail[g]!;
+    while (after >= 0 && seq[after]! > seq[p]!) after = this.#gprev[after]!;
+    const next = after >= 0 ? this.#gnext[after]! : this.#ghead[g]!;
+    this.#gprev[p] = after;
+    this.#gnext[p] = next;
+    if (after >= 0) this.#gnext[after] = p;
+    else this.#ghead[g] = p;
+    if (next >= 0) this.#gprev[next] = p;
+    else this.#gtail[g] = p;
+    this.#group[p] = g;
+  }
+
+  #groupRemove(p: number): void {
+    const g = this.#group[p]!;
+    if (g < 0) return;
+    const prev = this.#gprev[p]!;
+    const next = this.#gnext[p]!;
+    if (prev >= 0) this.#gnext[prev] = next;
+    else this.#ghead[g] = next;
+    if (next >= 0) this.#gprev[next] = prev;
+    else this.#gtail[g] = prev;
+    this.#group[p] = -1;
   }
 
   #applyMode(p: number, mode: PortMode): void {
     this.#modes[p] = mode;
+    this.#groupRemove(p);
+    this.#groupInsert(p, mode.kind === "trunk" ? TRUNK_GROUP : mode.tag);
     switch (mode.kind) {
       case "access":
         this.#kind[p] = K_ACCESS;
@@ -1036,7 +1142,7 @@ export class SimBridge {
     this.#dstMask.fill(0);
     this.#outMask.fill(0);
     this.#dupMask.fill(0);
-    const live = this.#order;
+    const live = this.#mirrors.some((m) => m?.selectAll) ? this.#live() : [];
     for (let idx = 0; idx < MAX_MIRRORS; idx++) {
       const m = this.#mirrors[idx];
       if (m === undefined) continue;
@@ -1117,6 +1223,39 @@ function sameMode(a: PortMode, b: PortMode): boolean {
     return x.length === y.length && x.every((v, i) => v === y[i]);
   }
   return a.kind !== "trunk" && b.kind !== "trunk" && a.tag === b.tag;
+}
+
+/** Adds `v` to the binary min-heap `h`. */
+function heapPush(h: number[], v: number): void {
+  let i = h.length;
+  h.push(v);
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (h[parent]! <= v) break;
+    h[i] = h[parent]!;
+    i = parent;
+  }
+  h[i] = v;
+}
+
+/** Takes the least value off the binary min-heap `h`, or -1 when it is empty. */
+function heapPop(h: number[]): number {
+  if (h.length === 0) return -1;
+  const top = h[0]!;
+  const last = h.pop()!;
+  if (h.length === 0) return top;
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= h.length) break;
+    const r = l + 1;
+    const c = r < h.length && h[r]! < h[l]! ? r : l;
+    if (h[c]! >= last) break;
+    h[i] = h[c]!;
+    i = c;
+  }
+  h[i] = last;
+  return top;
 }
 
 /** A copy of a per-port array in a new, longer array of the same kind (ports are added rarely). */

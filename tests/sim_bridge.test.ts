@@ -248,6 +248,66 @@ describe("SimBridge forwarding on access ports", () => {
   });
 });
 
+describe("SimBridge flood order", () => {
+  test("a flood reaches the VLAN's access ports and the trunks in the order the ports were added", () => {
+    const br = new SimBridge("br0");
+    const order: string[] = [];
+    const modes = {
+      a1: access(100),
+      t1: trunk(),
+      b1: access(200),
+      a2: access(100),
+      t2: trunk(100),
+      a3: access(100),
+      t3: trunk(200),
+    };
+    for (const [name, mode] of Object.entries(modes)) {
+      br.addPort(name, mode);
+      br.attach(name, { receive: () => void order.push(name) });
+    }
+    br.transmitFrom("a1", eth(BCAST, mac(1)));
+    assert.deepEqual(order, ["t1", "a2", "t2", "a3"]);
+    // a port moved to another VLAN keeps its place; a removed index is reused by the next port added
+    order.length = 0;
+    br.setMode("b1", access(100));
+    br.removePort("a2");
+    br.addPort("a4", access(100));
+    br.attach("a4", { receive: () => void order.push("a4") });
+    assert.equal(br.portIndex("a4"), 3);
+    br.transmitFrom("a3", eth(BCAST, mac(3)));
+    assert.deepEqual(order, ["a1", "t1", "b1", "t2", "a4"]);
+  });
+
+  test("ports removed and added in any order are flooded in add order (against a plain list)", () => {
+    const br = new SimBridge("br0");
+    const live: string[] = [];
+    const got: string[] = [];
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let i = 0; i < 400; i++) {
+      if (live.length > 2 && rand(3) === 0) {
+        const name = live.splice(rand(live.length), 1)[0]!;
+        br.removePort(name);
+        continue;
+      }
+      const name = `p${i}`;
+      br.addPort(name, rand(4) === 0 ? trunk() : access(100 + rand(2)));
+      br.attach(name, { receive: () => void got.push(name) });
+      live.push(name);
+    }
+    const from = live[0]!;
+    br.transmitFrom(from, eth(BCAST, "02:00:00:00:ff:01"));
+    const info = new Map(br.ports().map((p) => [p.name, p.mode]));
+    const vlan = (info.get(from) as { tag: number }).tag;
+    const want = live.filter((n) => {
+      const m = info.get(n)!;
+      return n !== from && (m.kind === "trunk" || (m.kind === "access" && m.tag === vlan));
+    });
+    assert.deepEqual(got, want);
+    assert.deepEqual(br.ports().map((p) => p.name), live);
+  });
+});
+
 describe("SimBridge trunks", () => {
   test("an access frame leaves a trunk tagged with its VLAN; a tagged one enters its VLAN", () => {
     const br = new SimBridge("br0");
