@@ -7,6 +7,13 @@
  * whose holder stopped refreshing it for `staleMs`, is broken, so a crash never blocks the file for
  * good; how that stays safe when several processes wait at once is explained at `breakLock` below.
  *
+ * A lock file is never empty: its content is written to a temporary file first, which is then hard-linked
+ * to `PATH.lock` (link(2) is atomic and fails when the lock exists). A lock file that cannot be read as a
+ * lock is therefore debris, and broken at once. A lock names its holder by host, pid and, on Linux, the
+ * process's start time (`/proc/PID/stat`, field 22), so that a pid reused by another process is known
+ * for a dead holder at once; without `/proc`, a live pid counts as the holder. The holder of the lock
+ * also sweeps the temporary files that killed writers left behind (see `sweep` below).
+ *
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
@@ -26,7 +33,8 @@
  * @module
  */
 
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import os from "node:os";
@@ -68,6 +76,11 @@ interface LockInfo {
   time: number;
   /** Unique per lock taken: tells two locks of the same process apart. */
   token: string;
+  /**
+   * The holder's start time, in clock ticks since boot (`/proc/PID/stat`, field 22), as text; missing
+   * where there is no `/proc` (and in locks of older labwire versions).
+   */
+  start?: string;
 }
 
 /** A lock or claim file as seen at one moment. */
@@ -86,6 +99,32 @@ interface Held {
 }
 
 const HOSTNAME = hostname();
+/** A short tag of this host in temporary file names, so that a sweep judges only this host's pids. */
+const HOST_TAG = createHash("sha256").update(HOSTNAME).digest("hex").slice(0, 8);
+/** Whether this machine has a `/proc` of processes (Linux). */
+const HAS_PROC_DIR = (() => {
+  try {
+    return readFileSync("/proc/self/stat", "utf8").length > 0;
+  } catch {
+    return false;
+  }
+})();
+/** Whether this machine shows processes' start times in `/proc` (Linux). */
+const HAS_PROC = procStart(process.pid) !== undefined;
+/** This process's start time, as its locks record it. */
+const OWN_START = HAS_PROC ? procStart(process.pid) ?? undefined : undefined;
+/** A temporary file older than this is swept whoever made it (its writer is gone or frozen). */
+const TEMP_MAX_AGE_MS = 60_000;
+/**
+ * The temporary files {@linkcode StateStore} makes beside `PATH`, named after `PATH.`: a document being
+ * written (`PID-HOST-UUID.tmp`), a lock or claim being made (`lock.PID-HOST-UUID.new`,
+ * `lock.ID.claim.PID-HOST-UUID.new`); group 1 is the host tag. The pid is the text before the first `-`
+ * of the match's last part.
+ */
+const TEMP_NAME =
+  /(?<=^|^lock\.|^lock\.[A-Za-z0-9-]{1,100}\.claim\.)\d{1,10}-([0-9a-f]{8})-[0-9a-f-]{36}\.(?:tmp|new)$/;
+/** Temporary files without a pid (labwire before the sweep): a document, a claim set aside. */
+const OLD_TEMP_NAME = /^(?:[0-9a-f-]{36}\.tmp|lock\.[A-Za-z0-9-]{1,100}\.claim\.[0-9a-f-]{36}\.stale)$/;
 const BACKOFF_START_MS = 1;
 const BACKOFF_MAX_MS = 50;
 /** Tries to claim our own lock for release while someone else inspects it. */
@@ -124,14 +163,15 @@ function parseInfo(text: string): Partial<LockInfo> & Omit<LockInfo, "token"> | 
       raw !== null && typeof raw === "object" && typeof raw.pid === "number" &&
       typeof raw.hostname === "string" && typeof raw.time === "number"
     ) {
-      const { pid, hostname, time, token } = raw;
-      // The token names claim files: only a plain one is used, else the file's inode stands in.
-      return typeof token === "string" && /^[A-Za-z0-9-]{1,100}$/.test(token)
-        ? { pid, hostname, time, token }
+      const { pid, hostname, time, token, start } = raw;
+      const base = typeof start === "string" && /^\d{1,20}$/.test(start)
+        ? { pid, hostname, time, start }
         : { pid, hostname, time };
+      // The token names claim files: only a plain one is used, else the file's inode stands in.
+      return typeof token === "string" && /^[A-Za-z0-9-]{1,100}$/.test(token) ? { ...base, token } : base;
     }
   } catch {
-    // a lock being written (created, not yet filled) or garbage: judged by its age alone
+    // debris: locks are linked into place whole, so this is no lock being written
   }
   return undefined;
 }
@@ -155,9 +195,36 @@ async function see(file: string): Promise<Seen | undefined> {
   }
 }
 
-/** Whether `pid` is a live process on this host; unknown counts as alive. */
-function pidAlive(pid: number): boolean {
+/**
+ * The start time of process `pid` (`/proc/PID/stat`, field 22, clock ticks since boot): `null` when no
+ * such process runs or it is a zombie (it holds nothing any more), `undefined` where `/proc` cannot tell.
+ */
+export function procStart(pid: number): string | null | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch (error) {
+    return errorCode(error) === "ENOENT" && HAS_PROC_DIR ? null : undefined;
+  }
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after its last ')'
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return null;
+  const start = fields[22 - 3];
+  return start !== undefined && /^\d+$/.test(start) ? start : undefined;
+}
+
+/**
+ * Whether `pid` is a live process on this host; unknown counts as alive. With `start` (the start time
+ * its lock recorded) and `/proc`, a live pid that started at another time is another process: the
+ * recorded one is dead.
+ */
+function pidAlive(pid: number, start?: string): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return true; // not a pid we can ask about: age decides
+  if (HAS_PROC) {
+    const now = procStart(pid);
+    if (now === null) return false;
+    if (now !== undefined) return start === undefined || now === start;
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -168,7 +235,9 @@ function pidAlive(pid: number): boolean {
 
 function isStale(seen: Seen, staleMs: number): boolean {
   const info = seen.info;
-  if (info !== undefined && info.hostname === HOSTNAME && !pidAlive(info.pid)) return true;
+  // locks are linked into place whole: one that does not read as a lock is debris
+  if (info === undefined) return true;
+  if (info.hostname === HOSTNAME && !pidAlive(info.pid, info.start)) return true;
   return Date.now() - seen.mtimeMs > staleMs;
 }
 
@@ -180,22 +249,41 @@ async function unlinkQuiet(file: string): Promise<void> {
   }
 }
 
-/** Creates `file` exclusively with `info` in it; `undefined` if it exists. The handle stays open. */
+/** A temporary file's name beside `file`: the writer's pid and host tag, a random part, and `ext`. */
+function tempName(file: string, ext: "new" | "tmp"): string {
+  return `${file}.${process.pid}-${HOST_TAG}-${randomUUID()}.${ext}`;
+}
+
+/**
+ * Creates `file` exclusively, whole, with `info` in it: written to a temporary file that is then
+ * hard-linked to `file`, so that `file` never exists empty or half written. `undefined` if `file`
+ * exists. The handle (on the file's inode) stays open.
+ */
 async function createExclusive(file: string, info: LockInfo): Promise<FileHandle | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(file, "wx");
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") return undefined;
-    throw error;
-  }
-  try {
-    await handle.writeFile(JSON.stringify(info));
-    return handle;
-  } catch (error) {
+  for (;;) {
+    const tmp = tempName(file, "new");
+    const handle = await fs.open(tmp, "wx");
+    let linked: boolean | "retry";
+    try {
+      await handle.writeFile(JSON.stringify(info));
+      try {
+        await fs.link(tmp, file);
+        linked = true;
+      } catch (error) {
+        const code = errorCode(error);
+        // ENOENT: our temporary file was swept as abandoned (this process was frozen): make another
+        if (code !== "EEXIST" && code !== "ENOENT") throw error;
+        linked = code === "EEXIST" ? false : "retry";
+      }
+    } catch (error) {
+      await handle.close();
+      await unlinkQuiet(tmp).catch(() => {});
+      throw error;
+    }
+    await unlinkQuiet(tmp).catch(() => {});
+    if (linked === true) return handle;
     await handle.close();
-    await unlinkQuiet(file); // still ours: nobody removes a fresh lock of a live process
-    throw error;
+    if (linked === false) return undefined;
   }
 }
 
@@ -378,7 +466,7 @@ export class StateStore<T> {
 
   async #write(text: string): Promise<void> {
     const file = this.path;
-    const tmp = `${file}.${randomUUID()}.tmp`;
+    const tmp = tempName(file, "tmp");
     try {
       let mode: number | undefined;
       try {
@@ -420,7 +508,9 @@ export class StateStore<T> {
   }
 
   #newInfo(): LockInfo {
-    return { pid: process.pid, hostname: HOSTNAME, time: Date.now(), token: randomUUID() };
+    const info: LockInfo = { pid: process.pid, hostname: HOSTNAME, time: Date.now(), token: randomUUID() };
+    if (OWN_START !== undefined) info.start = OWN_START;
+    return info;
   }
 
   async #acquire(): Promise<Held> {
@@ -444,6 +534,7 @@ export class StateStore<T> {
           heartbeatHandle.utimes(now, now).catch(() => {});
         }, Math.max(1, Math.floor(this.#staleMs / 3)));
         heartbeat.unref();
+        await this.#sweep().catch(() => {}); // best effort: a sweep that fails leaves debris, no harm
         return { token: info.token, handle, heartbeat };
       }
       let seen: Seen | undefined;
@@ -459,6 +550,37 @@ export class StateStore<T> {
       const pause = delay * (0.5 + Math.random() * 0.5);
       await sleep(Math.min(pause, Math.max(1, this.#lockTimeoutMs - waited)));
       delay = Math.min(delay * 2, BACKOFF_MAX_MS);
+    }
+  }
+
+  /**
+   * Removes the temporary files that writers killed mid-write left beside the state file. Run by the
+   * lock's holder, right after taking it: the only writer of the document's temporary files (`.tmp`) is
+   * the holder, so another one is a dead or ex-holder's; lock and claim files being made (`.new`) live a
+   * few file operations. Each name holds its writer's pid and host tag: a file of this host whose pid
+   * is dead goes at once, any other once older than a minute (a writer frozen that long lost the lock
+   * anyway; if it wakes, its link or rename fails and it retries or reports the failed write).
+   */
+  async #sweep(): Promise<void> {
+    const dir = path.dirname(this.path);
+    const base = `${path.basename(this.path)}.`;
+    const now = Date.now();
+    for (const name of await fs.readdir(dir)) {
+      if (!name.startsWith(base)) continue;
+      const rest = name.slice(base.length);
+      const named = TEMP_NAME.exec(rest);
+      if (named === null && !OLD_TEMP_NAME.test(rest)) continue;
+      const file = path.join(dir, name);
+      let dead = false;
+      if (named !== null && named[1] === HOST_TAG) dead = !pidAlive(Number(named[0].split("-", 1)[0]));
+      if (!dead) {
+        try {
+          dead = now - (await fs.stat(file)).mtimeMs > TEMP_MAX_AGE_MS;
+        } catch {
+          continue; // gone already
+        }
+      }
+      if (dead) await unlinkQuiet(file);
     }
   }
 
