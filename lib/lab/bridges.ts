@@ -180,15 +180,23 @@ export class BridgeRoom {
    * Sets a bridge setting (`bridge config <bridge> <key=value>`): the backend applies it (Open vSwitch:
    * `ovs-vsctl set bridge <bridge> <key=value>`), then the lab records it for the listing.
    *
-   * @throws {TopologyError} `expected key=value`.
+   * @throws {TopologyError} `expected key=value`, or a key that is no column name.
    * @throws {Error} `set config failed: ...` when the backend refuses it (then nothing is recorded).
    */
   async configure(bridgeName: string, setting: string): Promise<void> {
     const eq = setting.indexOf("=");
     if (eq < 0) throw new TopologyError("invalid-argument", "expected key=value");
+    const key = setting.slice(0, eq);
+    // a column of Open vSwitch's Bridge table, or a key of one of its maps: never a word ovs-vsctl reads
+    // as an option
+    if (!/^[a-z][a-z0-9_]*(?::[A-Za-z0-9_.-]+)?$/.test(key)) {
+      throw new TopologyError(
+        "invalid-argument",
+        `Cannot set bridge config '${setting}': expected a column of Open vSwitch's Bridge table, like rstp_enable=true or other_config:key=value`,
+      );
+    }
     this.ensure(bridgeName);
     await this.make(bridgeName);
-    const key = setting.slice(0, eq);
     const value = setting.slice(eq + 1);
     await this.#backend.configureBridge?.(bridgeName, key, value);
     const bridge = this.#bridges.get(bridgeName)!;

@@ -20,6 +20,8 @@ bridge notrunk nosuch eth1
 bridge config lab rstp_enable=true
 bridge config lab stp_enable=false
 bridge config lab bogus
+bridge config lab -x=1
+bridge config lab other_config:stp-priority=0x7800
 .columns bridge,config bridge
 
 # destroy
