@@ -66,6 +66,13 @@ export class LabCore {
   readonly #modelOptions: Omit<LabModelOptions, "backend">;
   readonly #makeBackend: () => Backend;
   readonly #persistentBackend: Backend | undefined;
+  /** The lab as the file held it at the last read, when that is newer than {@linkcode LabCore.model}. */
+  #latest: LabModel | undefined;
+  /** The lab as the file held it at the last read, kept while the file stays so. */
+  #view: View | undefined;
+  /** The top-level fields of the file that this labwire does not know (a newer one's): kept as they are. */
+  #extras: Record<string, unknown> = {};
+  readonly #warn: (message: string) => void;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
   /** Warnings kept when no `onWarning` was given (the newest 1000). */
@@ -79,6 +86,7 @@ export class LabCore {
       this.warnings.push(message);
       if (this.warnings.length > 1000) this.warnings.shift();
     });
+    this.#warn = warn;
     this.exec = createExec(options.trace === undefined ? {} : { trace: options.trace });
     this.host = options.host ?? hostname();
     this.#drivers = options.drivers ?? NIC_DRIVERS;
@@ -130,13 +138,23 @@ export class LabCore {
       });
     }
     const core = new LabCore(options, ovs);
-    if (core.#store !== undefined) await core.op(() => undefined);
+    // the file is read and checked now, without its lock; the lab is built from it by the first call
+    // that needs more than its records
+    if (core.#store !== undefined) await core.read(() => undefined);
     return core;
   }
 
-  /** The lab model in use now (a state file's lab may replace it between operations). */
+  /**
+   * The lab model in use now (a state file's lab may replace it between operations; during a
+   * {@linkcode LabCore.read}, the lab as the file holds it).
+   */
   get model(): LabModel {
     return this.#model;
+  }
+
+  /** The newest lab this process has seen: the file's as last read, or the one in use. */
+  get latest(): LabModel {
+    return this.#latest ?? this.#model;
   }
 
   /** The backend in use now. */
@@ -198,7 +216,7 @@ export class LabCore {
         if (JSON.stringify(doc) !== this.#saved) await this.#reload(doc);
         try {
           const result = await this.#command(fn);
-          const next = this.#model.toJSON();
+          const next = this.#document();
           this.#saved = JSON.stringify(next);
           return { doc: next, result };
         } catch (error) {
@@ -222,8 +240,113 @@ export class LabCore {
     }
   }
 
+  /**
+   * Runs `fn` as a read: with a state file, on the lab as the file holds it, read without the lock (so a
+   * lab on a read-only path can be listed) and not built in the backend (so a line that only reads
+   * records costs no realising). When `fn` needs the backend, it is run again as {@linkcode LabCore.op},
+   * under the lock; when it only changes records, its change is written under the lock if the file is
+   * still as it was read (else it runs again as `op`). A run that does not stand leaves no trace
+   * (warnings are given once, by the run that stands). This is for a process that has not built the
+   * lab yet; once it has, and without a state file, `read` is `op`.
+   *
+   * @throws {LabError} What `fn` throws, `closed` after {@linkcode LabCore.close}, or `state-failed`.
+   */
+  read<T>(fn: (model: LabModel) => T | Promise<T>): Promise<T> {
+    if (this.#store === undefined) return this.op(fn);
+    const run = this.#queue.then(() =>
+      // a process that has built the lab (and so has written the file: its folder is writable) goes
+      // straight to the lock: a read first would only add the cost of a second copy of the lab
+      this.#saved === undefined ? this.#read(fn, this.#store!) : this.#run(fn)
+    );
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #read<T>(fn: (model: LabModel) => T | Promise<T>, store: StateStore<LabState>): Promise<T> {
+    if (this.#closed) throw new LabError("closed", "Cannot use the lab: it was closed");
+    let doc: LabState;
+    try {
+      doc = await store.read();
+    } catch (error) {
+      throw new StateError("state-failed", (error as Error).message, { cause: error });
+    }
+    const text = JSON.stringify(doc);
+    let view = this.#view;
+    if (view === undefined || view.text !== text) view = this.#view = this.#newView(doc, text);
+    view.warnings.length = 0;
+    view.backend.touched = false;
+    const live = this.#model;
+    this.#model = view.model;
+    let outcome: { result: T } | { error: unknown };
+    try {
+      outcome = { result: await this.#command(fn) };
+    } catch (error) {
+      outcome = { error };
+    } finally {
+      this.#model = live;
+    }
+    if (view.backend.touched) {
+      this.#view = undefined;
+      return await this.#run(fn);
+    }
+    const after = view.model.toJSON();
+    const afterText = JSON.stringify(after);
+    if (afterText !== view.records) {
+      // a change of records alone (`vlans add`, `vm config`): it stands if the file is still as it was
+      // read, and the lab is built only by a call that needs it (a failed one changed nothing, or else
+      // it is run again where that is checked)
+      this.#view = undefined;
+      if ("error" in outcome) return await this.#run(fn);
+      const written: LabState = { ...after, ...extraFields(doc) };
+      let stood: boolean;
+      try {
+        stood = await store.transform((current) =>
+          JSON.stringify(current) === text ? { doc: written, result: true } : { doc: current, result: false }
+        );
+      } catch (error) {
+        throw new StateError("state-failed", (error as Error).message, { cause: error });
+      }
+      if (!stood) return await this.#run(fn);
+      view.text = JSON.stringify(written);
+      view.records = afterText;
+      this.#view = view;
+    }
+    // the file's lab is the newest this process knows
+    this.#latest = view.model;
+    for (const warning of view.warnings) this.#warn(warning);
+    if ("error" in outcome) throw outcome.error;
+    return outcome.result;
+  }
+
+  /** A lab read from the file, on a {@linkcode ReadOnlyBackend}. */
+  #newView(doc: LabState, text: string): View {
+    const warnings: string[] = [];
+    const backend = new ReadOnlyBackend(this.#model.backend);
+    let model: LabModel;
+    try {
+      model = LabModel.fromJSON(doc, {
+        ...this.#modelOptions,
+        onWarning: (w) => warnings.push(w),
+        backend: backend as unknown as Backend,
+      });
+    } catch (error) {
+      if (error instanceof LabError) throw error;
+      throw new StateError("state-failed", (error as Error).message, { cause: error });
+    }
+    model.drivers = this.#model.drivers;
+    return { text, records: JSON.stringify(model.toJSON()), model, backend, warnings };
+  }
+
+  /** The lab as the file will hold it: this labwire's records, and the fields it does not know. */
+  #document(): LabState {
+    return { ...this.#model.toJSON(), ...this.#extras };
+  }
+
   /** Replaces the lab with the file's; a simulated network is rebuilt, Open vSwitch kept it. */
   async #reload(doc: LabState): Promise<void> {
+    this.#latest = undefined;
+    this.#view = undefined;
+    this.#extras = extraFields(doc);
     await this.#model.close();
     const backend = this.#makeBackend();
     try {
@@ -267,7 +390,7 @@ export class LabCore {
         return { doc, result: undefined };
       }
       await model.close();
-      return { doc: model.toJSON(), result: undefined };
+      return { doc: { ...model.toJSON(), ...this.#extras }, result: undefined };
     });
   }
 
@@ -282,5 +405,76 @@ function hostname(): string {
     return os.hostname();
   } catch {
     return "localhost";
+  }
+}
+
+/** The top-level fields of a lab's state that {@linkcode LabState} does not name. */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  "version",
+  "active",
+  "vlans",
+  "namespaces",
+  "bridges",
+  "vms",
+  "taps",
+  "mirrors",
+  "patches",
+  "captures",
+  "counters",
+]);
+
+/**
+ * The fields of a state document that this labwire does not know (a newer labwire's), to be written
+ * back as they are; none from a version 1 document, whose fields all became version 2's.
+ */
+function extraFields(doc: unknown): Record<string, unknown> {
+  if (typeof doc !== "object" || doc === null || (doc as { version?: unknown }).version !== 2) return {};
+  return Object.fromEntries(Object.entries(doc).filter(([key]) => !KNOWN_FIELDS.has(key)));
+}
+
+/** A lab read from its state file and not built in any backend, for {@linkcode LabCore.read}. */
+interface View {
+  /** The file's document as read (`JSON.stringify`), to tell whether the file is still so. */
+  text: string;
+  /** The model's records (`JSON.stringify(model.toJSON())`), to tell whether a call changed them. */
+  records: string;
+  readonly model: LabModel;
+  readonly backend: ReadOnlyBackend;
+  /** The warnings of the call running on it. */
+  readonly warnings: string[];
+}
+
+/** Thrown by {@linkcode ReadOnlyBackend} when a read needs the backend after all. */
+class NeedsBackend extends Error {
+  override name = "NeedsBackend";
+}
+
+/**
+ * The backend of a lab read from its state file without being built: it answers for what it stands in
+ * for (`name`, `persistent`, `keepsVms`), and any call marks it touched and fails, so that the caller
+ * runs the call again on the lab built in the real backend.
+ */
+class ReadOnlyBackend {
+  touched = false;
+  constructor(inner: Backend) {
+    const fields: Record<string, unknown> = {
+      name: inner.name,
+      persistent: inner.persistent,
+      keepsVms: inner.keepsVms,
+      // closing the view closes nothing of the real backend's
+      close: () => Promise.resolve(),
+    };
+    return new Proxy(this, {
+      get(target, prop, receiver) {
+        if (prop === "touched") return target.touched;
+        if (typeof prop === "string" && prop in fields) return fields[prop];
+        if (typeof prop === "symbol" || prop === "then") return Reflect.get(target, prop, receiver);
+        if (!(prop in inner)) return undefined; // an optional method the backend does not have
+        return () => {
+          target.touched = true;
+          throw new NeedsBackend(`the read needs the backend (${prop})`);
+        };
+      },
+    });
   }
 }

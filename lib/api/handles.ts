@@ -45,7 +45,7 @@ export class VmHandle {
 
   /** Its record, as `vm info` shows it. @throws {VmError} `vm not found: web`. */
   info(): Promise<VmInfo> {
-    return this.#core.op((model) => this.#info(model));
+    return this.#core.read((model) => this.#info(model));
   }
 
   #info(model: LabModel): VmInfo {
@@ -119,7 +119,7 @@ export class NicHandle {
 
   /** Its record. @throws {VmError} `no such interface 3 for web`. */
   info(): Promise<NicInfo> {
-    return this.#core.op((model) => this.#info(model));
+    return this.#core.read((model) => this.#info(model));
   }
 
   #info(model: LabModel): NicInfo {
@@ -206,7 +206,7 @@ export class TapHandle {
 
   /** Its record, as `tap` shows it. @throws {TopologyError} `unknown tap` (code `tap-not-found`). */
   info(): Promise<TapInfo> {
-    return this.#core.op((model) => this.#info(model));
+    return this.#core.read((model) => this.#info(model));
   }
 
   #info(model: LabModel): TapInfo {

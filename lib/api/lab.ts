@@ -74,6 +74,7 @@ export class Lab implements AsyncDisposable {
   readonly #core: LabCore;
   readonly #interpreter: Interpreter<Session>;
   readonly #thrown: Error[] = [];
+  readonly #onError: ((error: Error) => void) | undefined;
 
   private constructor(core: LabCore, options: LabOpenOptions) {
     this.#core = core;
@@ -84,13 +85,10 @@ export class Lab implements AsyncDisposable {
       refreshDrivers: () => core.refreshDrivers(),
       shell: (argv) => core.shell(argv),
     };
-    const onError = options.onError;
+    this.#onError = options.onError;
     this.#interpreter = new Interpreter(createRegistry(), session, {
       host: core.host,
-      onError: (error) => {
-        this.#thrown.push(error);
-        onError?.(error);
-      },
+      onError: (error) => void this.#thrown.push(error),
     });
   }
 
@@ -126,7 +124,7 @@ export class Lab implements AsyncDisposable {
    * {@linkcode Lab.createNamespace}.
    */
   namespace(name: string = DEFAULT_NAMESPACE): Namespace {
-    this.#core.model.namespaces.require(name);
+    this.#core.latest.namespaces.require(name);
     return new Namespace(this.#core, name);
   }
 
@@ -153,12 +151,12 @@ export class Lab implements AsyncDisposable {
 
   /** The namespaces, sorted, as `namespace` lists them. */
   namespaces(): Promise<NamespaceInfo[]> {
-    return this.#core.op((model) => namespaceInfo(model));
+    return this.#core.read((model) => namespaceInfo(model));
   }
 
   /** The bridges, by name, as `bridge` lists them. */
   bridges(): Promise<BridgeInfo[]> {
-    return this.#core.op((model) => model.bridgeInfo());
+    return this.#core.read((model) => model.bridgeInfo());
   }
 
   /**
@@ -230,11 +228,14 @@ export class Lab implements AsyncDisposable {
     compiled: Exclude<ReturnType<Interpreter<Session>["compile"]>, string | undefined>,
     pick: (responses: Response[]) => T,
   ): Promise<{ value: T; thrown: Error[] }> {
+    // a line is first run as a read (see LabCore.read), again under the lock if it changes the lab: the
+    // errors handlers threw are those of the run that stands
     const thrown: Error[] = [];
     try {
-      const value = await this.#core.op(async () => {
+      const value = await this.#core.read(async () => {
         this.#thrown.length = 0;
         const responses = await this.#interpreter.run(compiled);
+        thrown.length = 0;
         thrown.push(...this.#thrown);
         if (responseErrors(responses).length > 0) throw new Undo(pick(responses));
         return pick(responses);
@@ -243,6 +244,8 @@ export class Lab implements AsyncDisposable {
     } catch (error) {
       if (error instanceof Undo) return { value: error.result as T, thrown };
       throw error;
+    } finally {
+      for (const error of thrown) this.#onError?.(error);
     }
   }
 
@@ -267,7 +270,7 @@ export class Lab implements AsyncDisposable {
    * A failed call leaves it byte for byte as it was.
    */
   snapshot(): Promise<LabState> {
-    return this.#core.op((model) => model.toJSON());
+    return this.#core.read((model) => model.toJSON());
   }
 
   /** Clears everything of this lab (`clear all`); other labs sharing the backend are left alone. */

@@ -85,7 +85,7 @@ export class NamespaceVlans {
 
   /** The namespace's aliases and their VLANs, as `vlans` lists them. */
   list(): Promise<VlanInfo[]> {
-    return this.#core.op((model) => vlanInfo(model, this.#ns));
+    return this.#core.read((model) => vlanInfo(model, this.#ns));
   }
 
   /**
@@ -126,7 +126,7 @@ export class NamespaceVlans {
 
   /** The VLANs never allocated, of every namespace (`vlans blacklist`). */
   blacklisted(): Promise<number[]> {
-    return this.#core.op((model) => model.vlans.blacklisted());
+    return this.#core.read((model) => model.vlans.blacklisted());
   }
 
   /** Frees the namespace's aliases, or those starting with a prefix (`clear vlans [prefix]`). */
@@ -172,7 +172,7 @@ export class Namespace {
 
   /** Its VM config, as `vm config` shows it. */
   config(): Promise<VmConfigRecord> {
-    return this.#core.op((model) => model.vmConfig(this.name));
+    return this.#core.read((model) => model.vmConfig(this.name));
   }
 
   /**
@@ -231,7 +231,7 @@ export class Namespace {
 
   /** The namespace's VMs, by id, as `vm info` lists them. */
   vms(): Promise<VmInfo[]> {
-    return this.#core.op((model) => vmInfo(model, this.name));
+    return this.#core.read((model) => vmInfo(model, this.name));
   }
 
   /** Starts VMs: all of the namespace's, or a name list (`vm start`). */
@@ -278,7 +278,7 @@ export class Namespace {
 
   /** The namespace's host taps, by name, as `tap` lists them. */
   taps(): Promise<TapInfo[]> {
-    return this.#core.op((model) => tapInfo(model, this.name));
+    return this.#core.read((model) => tapInfo(model, this.name));
   }
 
   /**
@@ -298,7 +298,7 @@ export class Namespace {
 
   /** The namespace's mirrors, by name. */
   mirrors(): Promise<MirrorRecord[]> {
-    return this.#core.op((model) => model.mirrors.list(this.name));
+    return this.#core.read((model) => model.mirrors.list(this.name));
   }
 
   /**
@@ -311,7 +311,7 @@ export class Namespace {
 
   /** The namespace's captures, by id, as `capture` lists them. */
   captures(): Promise<CaptureInfo[]> {
-    return this.#core.op((model) => captureInfo(model, this.name));
+    return this.#core.read((model) => captureInfo(model, this.name));
   }
 
   /** Sets the snaplen and BPF filter of the namespace's new captures (`capture pcap snaplen|filter`). */
