@@ -98,6 +98,11 @@ export interface AttachedEndpoint {
 interface RunningCapture {
   readonly spec: CaptureSpec;
   readonly writer: PcapWriter | undefined;
+  /**
+   * Why its file could not be written (a full disk, an I/O error), naming the file: the capture stopped
+   * keeping frames there, and the traffic went on.
+   */
+  failed: string | undefined;
   readonly ring: FrameRing | undefined;
   readonly observer: PortObserver;
   /** The bridge it observes now, and how to stop observing; none while its port is unplugged. */
@@ -455,22 +460,54 @@ export class SimBackend implements Backend {
     const snaplen = spec.snaplen;
     const observer: PortObserver = writer !== undefined
       ? (_direction, buf, off, len) => {
-        if (filter(buf, off, len)) writer.write(buf, off, len, clock.now());
+        if (capture.failed !== undefined || !filter(buf, off, len)) return;
+        try {
+          writer.write(buf, off, len, clock.now());
+        } catch (error) {
+          this.#fail(capture, error); // the capture fails, not the frame's journey
+        }
       }
       : (direction: FrameDirection, buf, off, len) => {
         if (!filter(buf, off, len)) return;
         const incl = len < snaplen ? len : snaplen;
         ring!.push({ timeNs: clock.now(), direction, data: buf.slice(off, off + incl), origLen: len });
       };
-    const stop = bridge.observe(spec.port, observer);
-    this.#captures.set(spec.id, { spec, writer, ring, observer, watching: { bridge: spec.bridge, stop } });
+    const capture: RunningCapture = { spec, writer, ring, failed: undefined, observer, watching: undefined };
+    capture.watching = { bridge: spec.bridge, stop: bridge.observe(spec.port, observer) };
+    this.#captures.set(spec.id, capture);
     return Promise.resolve();
   }
 
-  /** Writes a file capture's buffered frames to its file. */
+  /** Marks a file capture failed by `error`, warns once, and lets its file go. */
+  #fail(capture: RunningCapture, error: unknown): void {
+    if (capture.failed !== undefined) return;
+    const code = (error as { code?: string }).code;
+    const why = code === "ENOSPC" ? "no space left on device" : (error as Error).message;
+    capture.failed = `Cannot write capture file '${capture.spec.path}': ${why}`;
+    this.#warn(`${capture.failed}; the capture keeps no more frames (the traffic goes on)`);
+    try {
+      capture.writer?.close(); // the rest of the chunk cannot be written either
+    } catch {
+      // the file descriptor is closed all the same
+    }
+  }
+
+  /**
+   * Writes a file capture's buffered frames to its file.
+   *
+   * @throws {Error} `Cannot write capture file 'PATH': ...` when its file could not be written.
+   */
   flushCapture(id: number): Promise<void> {
-    this.#captures.get(id)?.writer?.flush();
-    return Promise.resolve();
+    const capture = this.#captures.get(id);
+    if (capture?.writer === undefined) return Promise.resolve();
+    if (capture.failed === undefined) {
+      try {
+        capture.writer.flush();
+      } catch (error) {
+        this.#fail(capture, error);
+      }
+    }
+    return capture.failed === undefined ? Promise.resolve() : Promise.reject(new Error(capture.failed));
   }
 
   /** The frames a capture kept: its ring, or its file (flushed first). */
@@ -480,7 +517,13 @@ export class SimBackend implements Backend {
     if (capture.ring !== undefined) {
       return Promise.resolve({ frames: capture.ring.frames(), dropped: capture.ring.dropped });
     }
-    capture.writer!.flush();
+    if (capture.failed !== undefined) return Promise.reject(new Error(capture.failed));
+    try {
+      capture.writer!.flush();
+    } catch (error) {
+      this.#fail(capture, error);
+      return Promise.reject(new Error(capture.failed));
+    }
     const file = readPcapFile(capture.spec.path!);
     return Promise.resolve({
       frames: file.records.map((r) => ({
@@ -498,8 +541,14 @@ export class SimBackend implements Backend {
     const capture = this.#captures.get(id);
     if (capture !== undefined) {
       capture.watching?.stop();
-      capture.writer?.close();
       this.#captures.delete(id);
+      if (capture.failed === undefined) {
+        try {
+          capture.writer?.close();
+        } catch (error) {
+          this.#fail(capture, error); // stopped all the same: warned, the file named
+        }
+      }
     }
     return Promise.resolve();
   }
