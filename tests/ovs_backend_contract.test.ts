@@ -476,6 +476,36 @@ describe("OvsBackend captures", () => {
     });
   });
 
+  test("a tcpdump that ends by itself (a full disk) fails its capture alone, naming the file, once", async () => {
+    await withPath(["tcpdump"], async () => {
+      const warnings: string[] = [];
+      let exit!: () => void;
+      const runner = new FakeRunner().on("tcpdump", (_argv, options) => {
+        options.onStderr?.(
+          "tcpdump: listening on mega_tap0, link-type EN10MB (Ethernet), snapshot length 1600 bytes\n",
+        );
+        return new Promise<Partial<RunResult>>((resolve) => {
+          exit = () => resolve({ code: 1, stderr: "tcpdump: /data/a.pcap: No space left on device\n" });
+          options.signal?.addEventListener("abort", () => resolve({ code: 0, aborted: true }), {
+            once: true,
+          });
+        });
+      });
+      const backend = new OvsBackend({ exec: createExec({ runner }), onWarning: (w) => warnings.push(w) });
+      await backend.startCapture({ ...SPEC, path: "/data/a.pcap" });
+      exit();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const failure =
+        "Cannot write capture file '/data/a.pcap': tcpdump exited with status 1: tcpdump: /data/a.pcap: No space left on device";
+      assert.deepEqual(warnings, [`${failure}; the capture keeps no more frames (the traffic goes on)`]);
+      await assert.rejects(backend.flushCapture(SPEC.id), { message: failure });
+      await assert.rejects(backend.readCapture(SPEC.id), { message: failure });
+      await backend.stopCapture(SPEC.id); // stops all the same
+      assert.equal(warnings.length, 1);
+      await backend.close();
+    });
+  });
+
   test("readCapture() of a capture without a path reads whole records of its temporary file, the newest `limit`", async () => {
     await withPath(["tcpdump"], async () => {
       const bytes = pcap(5);

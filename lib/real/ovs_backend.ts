@@ -134,6 +134,8 @@ interface RunningCapture {
   readonly temporary: boolean;
   /** The most frames {@linkcode OvsBackend.readCapture} returns of a capture without a path. */
   readonly limit: number;
+  /** Why tcpdump stopped writing before it was asked to (a full disk), naming the file. */
+  failed?: string;
 }
 
 /** Realises a lab in Open vSwitch. */
@@ -557,7 +559,8 @@ export class OvsBackend implements Backend {
         if (said.includes("listening on")) listening();
       })
       .noThrow().run();
-    this.#captures.set(capture.id, { done, stop, file, temporary, limit: capture.limit });
+    const running: RunningCapture = { done, stop, file, temporary, limit: capture.limit };
+    this.#captures.set(capture.id, running);
     const what = capture.path === undefined ? `port ${capture.port}` : `to ${capture.path}`;
     try {
       await waitForListening(what, ready, done, stop);
@@ -565,15 +568,30 @@ export class OvsBackend implements Backend {
       await this.stopCapture(capture.id);
       throw error;
     }
+    // tcpdump ending by itself later (a full disk, the port gone) fails the capture alone: said once,
+    // with the file's name, and by every later flush or read of it
+    done.then((result) => {
+      if (result.aborted || !this.#captures.has(capture.id)) return;
+      const why = result.stderr.trim().split("\n").filter((l) => !l.startsWith("tcpdump: listening")).join(
+        "; ",
+      );
+      running.failed = `Cannot write capture file '${
+        capture.path ?? file
+      }': tcpdump exited with status ${result.code}${why === "" ? "" : `: ${why}`}`;
+      this.#warn(`${running.failed}; the capture keeps no more frames (the traffic goes on)`);
+    }, () => {});
   }
 
   /**
    * Waits until a capture's file holds every frame tcpdump has seen: tcpdump (`-U`) writes each packet
    * as it gets it, so the file is complete once its size has not changed for 100 ms (waiting 2 s at
    * most on a port that never goes quiet). Works on a capture without a path too (its temporary file).
+   *
+   * @throws {Error} `Cannot write capture file 'PATH': tcpdump exited ...` when tcpdump ended by itself.
    */
   async flushCapture(id: number): Promise<void> {
     const capture = this.#captures.get(id);
+    if (capture?.failed !== undefined) throw new Error(capture.failed);
     if (capture !== undefined) await settle(capture.file);
   }
 
@@ -586,6 +604,7 @@ export class OvsBackend implements Backend {
   async readCapture(id: number): Promise<CaptureContents> {
     const capture = this.#captures.get(id);
     if (capture === undefined) return { frames: [], dropped: 0 };
+    if (capture.failed !== undefined) throw new Error(capture.failed);
     await settle(capture.file);
     const { records, total } = readPcapTail(
       readIfThere(capture.file),
