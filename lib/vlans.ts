@@ -159,8 +159,9 @@ export function checkVlanRange(action: string, min: number, max: number): void {
 }
 
 /**
- * A request that conflicts with the VLAN table: an alias or VLAN already taken, or a range that
- * overlaps another namespace's. The message is minimega's, word for word.
+ * A request that conflicts with the VLAN table: an alias or VLAN already taken, a range that overlaps
+ * another namespace's, or a VLAN number labwire does not use. The message is minimega's, word for word,
+ * except for VLANs 0 and 4095, which minimega takes ({@linkcode checkVlan}).
  *
  * @example Usage
  * ```ts
