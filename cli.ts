@@ -37,7 +37,8 @@ Options:
       --state PATH       keep the lab in PATH between runs, safely shared by concurrent runs
                          (default: $LABWIRE_STATE, else nothing is kept)
       --vlan-range MIN-MAX
-                         the default VLAN range of a new lab, half-open (default 101-4096)
+                         the default VLAN range of a new lab, half-open, within VLANs 1 to 4094
+                         (default 101-4095: VLANs 101 to 4094)
       --seed SEED        generate the same MACs on every run (default: random)
       --trace            print every external command as "+ argv..." on standard error
   -q, --quiet            do not print warnings

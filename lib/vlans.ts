@@ -25,8 +25,21 @@ export interface VlanBounds {
   readonly max: number;
 }
 
-/** minimega's default allocation range, half-open: VLANs 101 to 4095. */
-export const DEFAULT_VLAN_RANGE: VlanBounds = Object.freeze({ min: 101, max: 4096 });
+/**
+ * The lowest VLAN a NIC, a tap, an alias or an allocation range may use. VLAN 0 is 802.1Q's "no VLAN"
+ * (a priority tag): minimega plugs a port on VLAN 0 in without a tag, as a trunk that carries every VLAN,
+ * so labwire refuses it.
+ */
+export const FIRST_VLAN = 1;
+
+/** The highest VLAN a NIC, a tap, an alias or an allocation range may use: 802.1Q reserves 4095. */
+export const LAST_VLAN = 4094;
+
+/**
+ * The default allocation range, half-open: VLANs 101 to 4094. minimega's is `[101, 4096)`, which hands
+ * out 4095 last; labwire's stops before it.
+ */
+export const DEFAULT_VLAN_RANGE: VlanBounds = Object.freeze({ min: 101, max: LAST_VLAN + 1 });
 
 /** A VLAN allocation range and the number its next allocation starts searching from. */
 export interface VlanRange extends VlanBounds {
@@ -87,8 +100,68 @@ export type VlanErrorCode =
   | "invalid-vlan";
 
 /**
- * A request that conflicts with the VLAN table: an alias or VLAN already taken, or a range that
- * overlaps another namespace's. The message is minimega's, word for word.
+ * Checks a VLAN number that would reach a bridge (a NIC, a tap, an alias): it must be
+ * {@linkcode FIRST_VLAN} to {@linkcode LAST_VLAN}.
+ *
+ * @param vlan The VLAN number.
+ * @throws {RangeError} `invalid VLAN (0 <= vlan < 4096)` (minimega's words) outside 0..4095; for 0 and
+ * 4095, which minimega takes, `invalid VLAN 0: labwire uses 1 <= vlan <= 4094 (...)` with the reason.
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkVlan } from "labwire";
+ * checkVlan(4094);
+ * assert.throws(() => checkVlan(0), RangeError);
+ * assert.throws(() => checkVlan(4096), { message: "invalid VLAN (0 <= vlan < 4096)" });
+ * ```
+ */
+export function checkVlan(vlan: number): void {
+  if (vlan >= FIRST_VLAN && vlan <= LAST_VLAN) return;
+  if (!(vlan >= 0 && vlan < VLAN_LIMIT)) throw new RangeError("invalid VLAN (0 <= vlan < 4096)");
+  const why = vlan === 0 ? "on VLAN 0 a port has no tag and carries every VLAN" : "802.1Q reserves 4095";
+  throw new RangeError(`invalid VLAN ${vlan}: labwire uses ${FIRST_VLAN} <= vlan <= ${LAST_VLAN} (${why})`);
+}
+
+/**
+ * Checks a half-open allocation range `[min, max)`: integers, `min < max`, and only VLANs
+ * {@linkcode FIRST_VLAN} to {@linkcode LAST_VLAN} in it, so `1 <= min` and `max <= 4095`.
+ *
+ * @param action What is being done, for the message: `set VLAN range`, `use VLAN range '0-10'`.
+ * @param min The first VLAN of the range.
+ * @param max One past the last VLAN of the range.
+ * @throws {TypeError} `Cannot <action> as min must be a safe integer: current value is x`.
+ * @throws {RangeError} `Cannot <action> as min must be less than max: current values 10, 5`,
+ * `Cannot <action> as min must be 1 to 4094: current value is 0`, `Cannot <action> as max must be at most
+ * 4095, one past the last VLAN (4094): current value is 4096`.
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkVlanRange } from "labwire";
+ * checkVlanRange("set VLAN range", 1, 4095);
+ * assert.throws(() => checkVlanRange("set VLAN range", 0, 10), {
+ *   message: "Cannot set VLAN range as min must be 1 to 4094: current value is 0",
+ * });
+ * ```
+ */
+export function checkVlanRange(action: string, min: number, max: number): void {
+  checkBounds(action, min, max);
+  if (min < FIRST_VLAN || min > LAST_VLAN) {
+    throw new RangeError(
+      `Cannot ${action} as min must be ${FIRST_VLAN} to ${LAST_VLAN}: current value is ${min}`,
+    );
+  }
+  if (max > LAST_VLAN + 1) {
+    throw new RangeError(
+      `Cannot ${action} as max must be at most ${LAST_VLAN + 1}, one past the last VLAN (${LAST_VLAN}): ` +
+        `current value is ${max}`,
+    );
+  }
+}
+
+/**
+ * A request that conflicts with the VLAN table: an alias or VLAN already taken, a range that overlaps
+ * another namespace's, or a VLAN number labwire does not use. The message is minimega's, word for word,
+ * except for VLANs 0 and 4095, which minimega takes ({@linkcode checkVlan}).
  *
  * @example Usage
  * ```ts
@@ -113,12 +186,13 @@ export class VlanError extends LabError {
    * Makes the error; the message follows from the code.
    *
    * @param code Which conflict.
-   * @param detail The namespace involved and, for `vlan-in-use`, the VLAN.
+   * @param detail The namespace involved; for `vlan-in-use`, the VLAN; for `invalid-vlan`, the message
+   * when it is not minimega's `invalid VLAN (0 <= vlan < 4096)`.
    * @param options The error that led to this one.
    */
   constructor(
     code: VlanErrorCode,
-    detail: { namespace: string; vlan?: number },
+    detail: { namespace: string; vlan?: number; message?: string },
     options: LabErrorOptions = {},
   ) {
     super(
@@ -130,7 +204,7 @@ export class VlanError extends LabError {
         : code === "out-of-vlans"
         ? "out of VLANs"
         : code === "invalid-vlan"
-        ? "invalid VLAN (0 <= vlan < 4096)"
+        ? detail.message ?? "invalid VLAN (0 <= vlan < 4096)"
         : `range overlaps with another namespace: ${detail.namespace}`,
       options,
     );
@@ -202,6 +276,20 @@ function restoreFail(detail: string): never {
   throw new TypeError(`Cannot restore VLAN state as ${detail}`);
 }
 
+/** A stored range's max, with 4096 (states written before VLAN 4095 was refused) read as 4095. */
+function storedMax(max: number): number {
+  return max === VLAN_LIMIT ? LAST_VLAN + 1 : max;
+}
+
+function checkStoredRange(what: string, min: number, max: number): void {
+  if (min < FIRST_VLAN || max > LAST_VLAN + 1 || max <= min) {
+    restoreFail(
+      `${what} must hold only VLANs ${FIRST_VLAN} to ${LAST_VLAN} (min < max <= ${LAST_VLAN + 1}): ` +
+        `current values ${min}, ${max}`,
+    );
+  }
+}
+
 function stateInteger(what: string, n: unknown): number {
   if (!Number.isSafeInteger(n)) {
     restoreFail(`${what} must be a safe integer: current value is ${JSON.stringify(n)}`);
@@ -255,11 +343,11 @@ export class Vlans {
    *
    * @param options The global range and the warning sink.
    * @throws {TypeError} If a bound is not a safe integer.
-   * @throws {RangeError} If `max <= min`.
+   * @throws {RangeError} If `max <= min`, or the range holds a VLAN outside 1..4094 ({@linkcode checkVlanRange}).
    */
   constructor(options: VlansOptions = {}) {
     const { range = DEFAULT_VLAN_RANGE, onWarning = ignoreWarning } = options;
-    checkBounds("create VLAN table", range.min, range.max);
+    checkVlanRange("create VLAN table", range.min, range.max);
     this.#defaultRange = Object.freeze({ min: range.min, max: range.max });
     this.#warn = onWarning;
     this.#ranges.set("", { min: range.min, max: range.max, next: range.min });
@@ -267,13 +355,15 @@ export class Vlans {
 
   /**
    * Resolves a VLAN token without allocating (minimega's `ParseVLAN`). A number (after any `ns//`) must
-   * be in 0..4095; an unknown number is blacklisted, with the warning `Blacklisting manually specified
-   * VLAN N`; a number that has an alias only warns `VLAN N has alias ns//value`.
+   * be in 1..4094 ({@linkcode checkVlan}; minimega takes 0 and 4095 too); an unknown number is
+   * blacklisted, with the warning `Blacklisting manually specified VLAN N`; a number that has an alias
+   * only warns `VLAN N has alias ns//value`.
    *
    * @param namespace The active namespace.
    * @param token A number such as `100` or `+5`, or an alias such as `LAN` or `foo//LAN`.
    * @returns The VLAN, or `undefined` for an alias not allocated yet.
-   * @throws {RangeError} `invalid VLAN (0 <= vlan < 4096)` for a number out of range.
+   * @throws {RangeError} `invalid VLAN (0 <= vlan < 4096)` for a number out of 0..4095, `invalid VLAN 0:
+   * labwire uses 1 <= vlan <= 4094 (...)` for 0 and 4095.
    * @example Usage
    * ```ts
    * import assert from "node:assert/strict";
@@ -289,7 +379,7 @@ export class Vlans {
     const a = parseAlias(namespace, token);
     const n = parseGoInt(a.value);
     if (n === undefined) return this.#byAlias.get(a.namespace)?.get(a.value);
-    if (n < 0 || n >= VLAN_LIMIT) throw new RangeError("invalid VLAN (0 <= vlan < 4096)");
+    checkVlan(n);
     const owner = this.#byVlan.get(n);
     if (owner) {
       this.#warn(`VLAN ${n} has alias ${owner.namespace}${ALIAS_SEP}${owner.value}`);
@@ -304,7 +394,7 @@ export class Vlans {
   /**
    * Returns the alias's VLAN, allocating the next free one if it has none (minimega's `Allocate`). The
    * search starts at the range's `next` and leaves `next` on the VLAN handed out; the global range
-   * jumps over every namespace range.
+   * jumps over every namespace range. Never a VLAN outside 1..4094, whatever the range.
    *
    * @param namespace The active namespace.
    * @param alias The alias, optionally `ns//value`. It is never read as a number.
@@ -332,10 +422,12 @@ export class Vlans {
     const global = ranges.get("")!;
     const r = ranges.get(a.namespace) ?? global;
     const byVlan = this.#byVlan;
-    let next = r.next;
+    // next >= min >= FIRST_VLAN and max <= LAST_VLAN + 1 hold for every range; checked again here
+    const end = Math.min(r.max, LAST_VLAN + 1);
+    let next = Math.max(r.next, r.min, FIRST_VLAN);
     for (;;) {
       while (byVlan.has(next)) next++;
-      if (next >= r.max) {
+      if (next >= end) {
         r.next = next; // minimega leaves the search position where it failed
         throw new RangeError("out of VLANs");
       }
@@ -371,7 +463,7 @@ export class Vlans {
    * @param token A number or an alias, as in {@linkcode Vlans.parse}.
    * @returns The VLAN and whether a new alias was created.
    * @throws {TypeError} `VLAN must be non-empty string` for `""`.
-   * @throws {RangeError} `invalid VLAN (0 <= vlan < 4096)` or `out of VLANs`.
+   * @throws {RangeError} `invalid VLAN (0 <= vlan < 4096)`, `invalid VLAN 0: ...` or `out of VLANs`.
    * @example Usage
    * ```ts
    * import assert from "node:assert/strict";
@@ -390,13 +482,15 @@ export class Vlans {
   }
 
   /**
-   * Maps an alias to a given VLAN (`vlans add`). The number is not range-checked, as in minimega.
+   * Maps an alias to a given VLAN (`vlans add`). The number must be in 1..4094, as in
+   * {@linkcode Vlans.parse}: the alias would put NICs and taps on it (minimega does not check it).
    *
    * @param namespace The active namespace.
    * @param alias The alias, optionally `ns//value`.
    * @param vlan The VLAN number.
    * @throws {VlanError} `alias already in use`, or `vlan already in use` (also for a blacklisted VLAN).
    * @throws {TypeError} If `vlan` is not a safe integer.
+   * @throws {RangeError} `invalid VLAN (0 <= vlan < 4096)`, `invalid VLAN 0: ...` ({@linkcode checkVlan}).
    * @example Usage
    * ```ts
    * import assert from "node:assert/strict";
@@ -409,6 +503,7 @@ export class Vlans {
    */
   add(namespace: string, alias: string, vlan: number): void {
     checkInteger("add VLAN alias", "vlan", vlan);
+    checkVlan(vlan);
     const a = parseAlias(namespace, alias);
     if (this.#byAlias.get(a.namespace)?.has(a.value)) {
       throw new VlanError("alias-in-use", { namespace: a.namespace });
@@ -432,7 +527,9 @@ export class Vlans {
    * @param max One past the last VLAN of the range.
    * @throws {VlanError} `range overlaps with another namespace: NS`, checked against every namespace
    * range other than this one (also when setting the global range), never against the global range.
-   * @throws {RangeError} If `max <= min` (the CLI reports minimega's `expected min > max` first).
+   * @throws {RangeError} If `max <= min` (the CLI reports minimega's `expected min > max` first), or the
+   * range holds a VLAN outside 1..4094 (`Cannot set VLAN range as min must be 1 to 4094: current value is
+   * 0`, {@linkcode checkVlanRange}; minimega takes any integers).
    * @throws {TypeError} If a bound is not a safe integer.
    * @example Usage
    * ```ts
@@ -446,7 +543,7 @@ export class Vlans {
    * ```
    */
   setRange(namespace: string, min: number, max: number): void {
-    checkBounds("set VLAN range", min, max);
+    checkVlanRange("set VLAN range", min, max);
     const key = rangeKey(namespace);
     for (const [ns2, r] of this.#ranges) {
       if (ns2 === key || ns2 === "") continue;
@@ -481,7 +578,7 @@ export class Vlans {
    * import assert from "node:assert/strict";
    * import { Vlans } from "labwire";
    * const vlans = new Vlans();
-   * assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4096, next: 101 });
+   * assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4095, next: 101 });
    * assert.equal(vlans.range("foo"), undefined);
    * ```
    */
@@ -842,7 +939,9 @@ export class Vlans {
    * @param state The state, e.g. read back from a JSON file.
    * @param options The warning sink.
    * @returns The table.
-   * @throws {TypeError} If the state is malformed or inconsistent (a VLAN or alias twice, no global range).
+   * @throws {TypeError} If the state is malformed or inconsistent (a VLAN or alias twice, no global range),
+   * or has a range or an alias outside VLANs 1..4094. A range's max of 4096, the top of minimega's default
+   * range that labwire kept before it refused VLAN 4095, is read as 4095.
    * @example Usage
    * ```ts
    * import assert from "node:assert/strict";
@@ -860,16 +959,20 @@ export class Vlans {
     }
     const d = state.defaultRange;
     if (typeof d !== "object" || d === null) restoreFail("defaultRange must be an object");
-    const vlans = new Vlans({ ...options, range: { min: d.min, max: d.max } });
+    const dMin = stateInteger("defaultRange.min", d.min);
+    const dMax = storedMax(stateInteger("defaultRange.max", d.max));
+    checkStoredRange("defaultRange", dMin, dMax);
+    const vlans = new Vlans({ ...options, range: { min: dMin, max: dMax } });
     const ranges = vlans.#ranges;
     ranges.clear();
     if (!Array.isArray(state.ranges)) restoreFail("ranges must be an array");
     state.ranges.forEach((r, i) => {
       const namespace = stateString(`ranges[${i}].namespace`, r?.namespace);
       const min = stateInteger(`ranges[${i}].min`, r.min);
-      const max = stateInteger(`ranges[${i}].max`, r.max);
+      const max = storedMax(stateInteger(`ranges[${i}].max`, r.max));
       const next = stateInteger(`ranges[${i}].next`, r.next);
       if (max <= min) restoreFail(`ranges[${i}] must have min < max: current values ${min}, ${max}`);
+      checkStoredRange(`ranges[${i}]`, min, max);
       if (namespace === DEFAULT_NAMESPACE) restoreFail(`the range of "${namespace}" must be stored under ""`);
       if (ranges.has(namespace)) restoreFail(`the range of "${namespace}" appears twice`);
       ranges.set(namespace, { min, max, next });
@@ -880,6 +983,9 @@ export class Vlans {
       const namespace = stateString(`aliases[${i}].namespace`, a?.namespace);
       const value = stateString(`aliases[${i}].value`, a.value);
       const vlan = stateInteger(`aliases[${i}].vlan`, a.vlan);
+      if (vlan < FIRST_VLAN || vlan > LAST_VLAN) {
+        restoreFail(`aliases[${i}].vlan must be ${FIRST_VLAN} to ${LAST_VLAN}: current value is ${vlan}`);
+      }
       if (vlans.#byVlan.has(vlan)) restoreFail(`VLAN ${vlan} appears twice`);
       if (vlans.#byAlias.get(namespace)?.has(value)) {
         restoreFail(`alias "${namespace}${ALIAS_SEP}${value}" appears twice`);
@@ -897,11 +1003,12 @@ export class Vlans {
 }
 
 /**
- * Parses a VLAN range given as `MIN-MAX` (minimega's `-vlanrange` flag, e.g. `101-4096`): half-open,
- * so MAX itself is never allocated.
+ * Parses a VLAN range given as `MIN-MAX` (minimega's `-vlanrange` flag, e.g. `101-4095`): half-open,
+ * so MAX itself is never allocated, and it may only hold VLANs 1 to 4094 (minimega takes any integers).
  *
  * @throws {RangeError} minimega's words: `invalid VLAN range provided`, `expected integer values for
- * VLAN range`, `expected min < max for VLAN range`.
+ * VLAN range`, `expected min < max for VLAN range`; then {@linkcode checkVlanRange}'s, e.g. `Cannot use
+ * VLAN range '0-10' as min must be 1 to 4094: current value is 0`.
  * @example Usage
  * ```ts
  * import assert from "node:assert/strict";
@@ -916,5 +1023,6 @@ export function parseVlanRange(s: string): { min: number; max: number } {
   const max = parseGoInt(parts[1]!);
   if (min === undefined || max === undefined) throw new RangeError("expected integer values for VLAN range");
   if (min >= max) throw new RangeError("expected min < max for VLAN range");
+  checkVlanRange(`use VLAN range '${s}'`, min, max);
   return { min, max };
 }

@@ -66,7 +66,7 @@ describe("Lab", () => {
     assert.deepEqual(await red.vlans.range(), { min: 500, max: 600, next: 500 });
     assert.equal(await red.vlans.resolve("X"), 500);
     assert.deepEqual(await lab.namespaces(), [
-      { name: "minimega", active: true, vlanRange: { min: 101, max: 4096 } },
+      { name: "minimega", active: true, vlanRange: { min: 101, max: 4095 } },
       { name: "red", active: false, vlanRange: { min: 500, max: 600 } },
     ]);
     await red.destroy();

@@ -93,6 +93,40 @@ describe("cli.ts", () => {
     );
     fs.rmSync(dir, { recursive: true });
   });
+  test("--vlan-range refuses a range holding VLANs outside 1..4094, with status 2", SLOW, async () => {
+    const cases: [string, string][] = [
+      ["0-10", "E: Cannot use VLAN range '0-10' as min must be 1 to 4094: current value is 0\n"],
+      [
+        "10-4096",
+        "E: Cannot use VLAN range '10-4096' as max must be at most 4095, one past the last VLAN (4094): " +
+        "current value is 4096\n",
+      ],
+      [
+        "2147483648-2147483649",
+        "E: Cannot use VLAN range '2147483648-2147483649' as min must be 1 to 4094: current value is 2147483648\n",
+      ],
+    ];
+    for (const [range, stderr] of cases) {
+      const r = await cli(["--vlan-range", range, "-e", "vm config net A", "-e", "vlans"]);
+      assert.deepEqual([r.code, r.stdout], [2, ""], range);
+      assert.ok(r.stderr.startsWith(stderr), `${range}: ${r.stderr}`);
+    }
+    const top = await cli([
+      "--vlan-range",
+      "4093-4095",
+      "-e",
+      "vm config net A B",
+      "-e",
+      "vlans",
+      "-e",
+      "vm config net C",
+    ]);
+    assert.deepEqual([top.code, top.stdout, top.stderr], [
+      1,
+      "alias | vlan\nA     | 4093\nB     | 4094\n",
+      "E: out of VLANs\n",
+    ]);
+  });
   test("--vlan-range sets the default range of a new lab", SLOW, async () => {
     const r = await cli(["--vlan-range", "2000-2002", "-e", "vm config net A B", "-e", "vlans range"]);
     assert.equal(r.stdout, "min  | max  | next\n2000 | 2002 | 2001\n");
@@ -138,7 +172,7 @@ describe("cli.ts --state", () => {
     const r = await cli(["--state", state, "-e", "vm config net B", "-e", "vlans", "-e", "namespace"]);
     assert.equal(
       r.stdout,
-      "alias | vlan\nB     | 102\nnamespace | vlans    | active\nfoo       |          | true\nminimega  | 101-4096 | false\n",
+      "alias | vlan\nB     | 102\nnamespace | vlans    | active\nfoo       |          | true\nminimega  | 101-4095 | false\n",
     );
     assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).version, 2);
     fs.rmSync(dir, { recursive: true });

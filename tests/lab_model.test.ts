@@ -315,11 +315,11 @@ describe("LabModel networking", () => {
   });
   test("launchVms() plugs each NIC with the port mode its VLAN needs, and launches the VMs paused", async () => {
     const { backend, lab } = setup();
-    await lab.configureNetworks("minimega", ["LAN", "0", "lab,CORE,qinq"]);
+    await lab.configureNetworks("minimega", ["LAN", "4094", "lab,CORE,qinq"]);
     await lab.launchVms("minimega", "kvm", "a");
     assert.deepEqual(backend.calls, [
       "addBridge mega_bridge",
-      'addPorts mega_bridge mega_tap0 vm {"kind":"access","tag":101}, mega_tap1 vm {"kind":"trunk"}',
+      'addPorts mega_bridge mega_tap0 vm {"kind":"access","tag":101}, mega_tap1 vm {"kind":"access","tag":4094}',
       "addBridge lab",
       'addPorts lab mega_tap2 vm {"kind":"dot1q-tunnel","tag":102}',
       "launchVms a",

@@ -4,6 +4,8 @@ import {
   ALIAS_SEP,
   DEFAULT_NAMESPACE,
   DEFAULT_VLAN_RANGE,
+  FIRST_VLAN,
+  LAST_VLAN,
   parseAlias,
   VlanError,
   Vlans,
@@ -41,10 +43,11 @@ function prng(seed: number): () => number {
 }
 
 describe("constants", () => {
-  test("`DEFAULT_NAMESPACE`, `ALIAS_SEP` and `DEFAULT_VLAN_RANGE` are minimega's", () => {
+  test("`DEFAULT_NAMESPACE` and `ALIAS_SEP` are minimega's; `DEFAULT_VLAN_RANGE` stops before 4095", () => {
     assert.equal(DEFAULT_NAMESPACE, "minimega");
     assert.equal(ALIAS_SEP, "//");
-    assert.deepEqual(DEFAULT_VLAN_RANGE, { min: 101, max: 4096 });
+    assert.deepEqual([FIRST_VLAN, LAST_VLAN], [1, 4094]);
+    assert.deepEqual(DEFAULT_VLAN_RANGE, { min: 101, max: 4095 }); // minimega: [101, 4096)
     assert.ok(Object.isFrozen(DEFAULT_VLAN_RANGE));
   });
 });
@@ -123,11 +126,11 @@ describe("VlanError", () => {
 });
 
 describe("Vlans", () => {
-  test("`new Vlans()` starts with the global range 101-4096", () => {
+  test("`new Vlans()` starts with the global range 101-4095 (VLANs 101 to 4094)", () => {
     const vlans = new Vlans();
-    assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4096, next: 101 });
-    assert.deepEqual(vlans.range(""), { min: 101, max: 4096, next: 101 });
-    assert.deepEqual([...vlans.ranges()], [["", { min: 101, max: 4096, next: 101 }]]);
+    assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4095, next: 101 });
+    assert.deepEqual(vlans.range(""), { min: 101, max: 4095, next: 101 });
+    assert.deepEqual([...vlans.ranges()], [["", { min: 101, max: 4095, next: 101 }]]);
     assert.deepEqual(vlans.blacklisted(), []);
     assert.deepEqual(vlans.namespaces(), []);
   });
@@ -170,7 +173,7 @@ describe("Vlans", () => {
     }
   });
 
-  test("`Vlans.allocate()` throws 'out of VLANs' after exactly 3,995 aliases (TestAllocateOutOfVLANs)", () => {
+  test("`Vlans.allocate()` throws 'out of VLANs' after exactly 3,994 aliases (TestAllocateOutOfVLANs, less 4095)", () => {
     const vlans = new Vlans();
     let allocated = 0;
     let error: unknown;
@@ -184,13 +187,14 @@ describe("Vlans", () => {
         break;
       }
     }
-    assert.equal(allocated, 3995);
+    assert.equal(allocated, 3994); // minimega: 3,995, VLAN 4095 included
     assert.ok(error instanceof RangeError);
     assert.equal(error.message, "out of VLANs");
     // minimega leaves the search position where it failed, and keeps failing.
-    assert.deepEqual(vlans.range(""), { min: 101, max: 4096, next: 4096 });
+    assert.deepEqual(vlans.range(""), { min: 101, max: 4095, next: 4095 });
     assert.throws(() => vlans.lookup("minimega", "more"), { name: "RangeError", message: "out of VLANs" });
-    assert.equal(vlans.get("", "3995"), undefined);
+    assert.equal(vlans.get("", "3994"), undefined);
+    assert.equal(vlans.aliasOf(4095), undefined);
   });
 
   test("`Vlans.clear()` without a prefix lets an alias be re-created (TestAllocateDeleteAllocate)", () => {
@@ -216,29 +220,29 @@ describe("Vlans", () => {
     }
   });
 
-  test("`Vlans.setRange()` on the global range allocates [0,100), VLAN 0 included (TestAllocateRange)", () => {
+  test("`Vlans.setRange()` on the global range allocates [1,101) (TestAllocateRange, shifted: no VLAN 0)", () => {
     const vlans = new Vlans();
-    vlans.setRange("", 0, 100);
+    vlans.setRange("", 1, 101); // minimega's test: [0,100), VLAN 0 included
     for (let i = 0; i < 100; i++) {
-      assert.deepEqual(vlans.allocate("", String(i)), { vlan: i, created: true });
+      assert.deepEqual(vlans.allocate("", String(i)), { vlan: i + 1, created: true });
     }
     assert.throws(() => vlans.allocate("", "100"), { name: "RangeError", message: "out of VLANs" });
   });
 
-  test("`Vlans.setRange()` accepts touching ranges foo [0,100) and bar [100,200) (TestAllocateRangeNamespace)", () => {
+  test("`Vlans.setRange()` accepts touching ranges foo [1,101) and bar [101,201) (TestAllocateRangeNamespace, shifted)", () => {
     const vlans = new Vlans();
-    vlans.setRange("foo", 0, 100); // minimega: OK
-    vlans.setRange("bar", 100, 200); // minimega: "range overlaps with another namespace: foo"; labwire: OK
+    vlans.setRange("foo", 1, 101); // minimega's test: [0,100), OK
+    vlans.setRange("bar", 101, 201); // minimega: "range overlaps with another namespace: foo"; labwire: OK
     for (let i = 0; i < 100; i++) {
       const a = vlans.allocate("foo", String(i));
-      assert.ok(a.created && a.vlan >= 0 && a.vlan < 100);
+      assert.ok(a.created && a.vlan >= 1 && a.vlan < 101);
       const b = vlans.allocate("bar", String(i));
-      assert.ok(b.created && b.vlan >= 100 && b.vlan < 200);
+      assert.ok(b.created && b.vlan >= 101 && b.vlan < 201);
     }
     assert.throws(() => vlans.allocate("foo", "x"), { name: "RangeError", message: "out of VLANs" });
     assert.throws(() => vlans.allocate("bar", "x"), { name: "RangeError", message: "out of VLANs" });
     // The global range skips both blocks.
-    assert.equal(vlans.allocate("minimega", "x").vlan, 200);
+    assert.equal(vlans.allocate("minimega", "x").vlan, 201);
   });
 
   test("`Vlans` keeps one VLAN per alias across allocate/get/clear-by-prefix (TestParallel, sequential)", () => {
@@ -342,15 +346,15 @@ describe("Vlans", () => {
     const { vlans, warnings } = withWarnings();
     assert.equal(vlans.parse("minimega", "+5"), 5);
     assert.equal(vlans.parse("minimega", "0100"), 100);
-    assert.equal(vlans.parse("minimega", "0"), 0);
-    assert.equal(vlans.parse("minimega", "4095"), 4095);
+    assert.equal(vlans.parse("minimega", "1"), 1);
+    assert.equal(vlans.parse("minimega", "4094"), 4094);
     assert.equal(vlans.parse("foo", "bar//7"), 7);
-    assert.deepEqual(vlans.blacklisted(), [0, 5, 7, 100, 4095]);
+    assert.deepEqual(vlans.blacklisted(), [1, 5, 7, 100, 4094]);
     assert.deepEqual(warnings, [
       "Blacklisting manually specified VLAN 5",
       "Blacklisting manually specified VLAN 100",
-      "Blacklisting manually specified VLAN 0",
-      "Blacklisting manually specified VLAN 4095",
+      "Blacklisting manually specified VLAN 1",
+      "Blacklisting manually specified VLAN 4094",
       "Blacklisting manually specified VLAN 7",
     ]);
     warnings.length = 0;
@@ -367,6 +371,32 @@ describe("Vlans", () => {
       }, token);
     }
     assert.deepEqual(vlans.blacklisted(), []);
+  });
+
+  test("`Vlans.parse()` refuses 0 and 4095, which minimega takes, and blacklists neither", () => {
+    const { vlans, warnings } = withWarnings();
+    const cases: [string, string][] = [
+      [
+        "0",
+        "invalid VLAN 0: labwire uses 1 <= vlan <= 4094 (on VLAN 0 a port has no tag and carries every VLAN)",
+      ],
+      [
+        "+0",
+        "invalid VLAN 0: labwire uses 1 <= vlan <= 4094 (on VLAN 0 a port has no tag and carries every VLAN)",
+      ],
+      [
+        "foo//0",
+        "invalid VLAN 0: labwire uses 1 <= vlan <= 4094 (on VLAN 0 a port has no tag and carries every VLAN)",
+      ],
+      ["4095", "invalid VLAN 4095: labwire uses 1 <= vlan <= 4094 (802.1Q reserves 4095)"],
+      ["04095", "invalid VLAN 4095: labwire uses 1 <= vlan <= 4094 (802.1Q reserves 4095)"],
+    ];
+    for (const [token, message] of cases) {
+      assert.throws(() => vlans.parse("minimega", token), { name: "RangeError", message }, token);
+      assert.throws(() => vlans.lookup("minimega", token), { name: "RangeError", message }, token);
+    }
+    assert.deepEqual(vlans.blacklisted(), []);
+    assert.deepEqual(warnings, []);
   });
 
   test("`Vlans.parse()` warns about an aliased number and does not blacklist it", () => {
@@ -455,7 +485,7 @@ describe("Vlans", () => {
     const vlans = new Vlans();
     for (const a of ["a1", "a2", "b1"]) vlans.allocate("minimega", a);
     vlans.clear("minimega", "a");
-    assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4096, next: 103 }, "a prefix leaves next");
+    assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4095, next: 103 }, "a prefix leaves next");
     assert.equal(vlans.allocate("minimega", "c").vlan, 104);
     vlans.clear("foo");
     assert.equal(vlans.range("minimega")!.next, 101, "a clear without prefix, in any namespace, resets next");
@@ -466,18 +496,41 @@ describe("Vlans", () => {
 
   // --- vlans add ---
 
-  test("`Vlans.add()` maps an alias to a number, with no range check", () => {
+  test("`Vlans.add()` maps an alias to a number 1 to 4094", () => {
     const vlans = new Vlans();
     vlans.add("minimega", "foo", 200);
-    vlans.add("minimega", "neg", -1);
-    vlans.add("minimega", "big", 5000);
+    vlans.add("minimega", "low", 1);
+    vlans.add("minimega", "high", 4094);
     vlans.add("minimega", "bar//x", 300);
     assert.equal(vlans.get("minimega", "foo"), 200);
-    assert.equal(vlans.get("minimega", "neg"), -1);
-    assert.equal(vlans.get("minimega", "big"), 5000);
+    assert.equal(vlans.get("minimega", "low"), 1);
+    assert.equal(vlans.get("minimega", "high"), 4094);
     assert.equal(vlans.get("bar", "x"), 300);
-    assert.deepEqual(listing(vlans, "minimega"), [["big", "5000"], ["foo", "200"], ["neg", "-1"]]);
-    assert.equal(vlans.format("minimega", -1), "neg (-1)");
+    assert.deepEqual(listing(vlans, "minimega"), [["foo", "200"], ["high", "4094"], ["low", "1"]]);
+    assert.equal(vlans.format("minimega", 1), "low (1)");
+  });
+
+  test("`Vlans.add()` refuses numbers outside 1..4094 (minimega takes any) and changes nothing", () => {
+    const vlans = new Vlans();
+    const before = JSON.stringify(vlans);
+    const cases: [number, string][] = [
+      [
+        0,
+        "invalid VLAN 0: labwire uses 1 <= vlan <= 4094 (on VLAN 0 a port has no tag and carries every VLAN)",
+      ],
+      [4095, "invalid VLAN 4095: labwire uses 1 <= vlan <= 4094 (802.1Q reserves 4095)"],
+      [-1, "invalid VLAN (0 <= vlan < 4096)"],
+      [-4096, "invalid VLAN (0 <= vlan < 4096)"],
+      [4096, "invalid VLAN (0 <= vlan < 4096)"],
+      [99_999, "invalid VLAN (0 <= vlan < 4096)"],
+      [2 ** 31, "invalid VLAN (0 <= vlan < 4096)"],
+    ];
+    for (const [vlan, message] of cases) {
+      assert.throws(() => vlans.add("minimega", "x", vlan), { name: "RangeError", message }, String(vlan));
+    }
+    assert.equal(JSON.stringify(vlans), before);
+    // an alias can never stand for VLAN 0, so a NIC given the alias never lands on it
+    assert.equal(vlans.lookup("minimega", "x").vlan, 101);
   });
 
   test("`Vlans.add()` throws 'alias already in use' and 'vlan already in use'", () => {
@@ -542,14 +595,14 @@ describe("Vlans", () => {
     assert.throws(() => vlans.setRange("qux", 150, 250), overlap("foo"));
     assert.throws(() => vlans.setRange("qux", 199, 200), overlap("foo"));
     assert.throws(() => vlans.setRange("qux", 299, 301), overlap("bar"));
-    assert.throws(() => vlans.setRange("qux", 0, 51), overlap("baz"));
-    assert.throws(() => vlans.setRange("qux", 0, 1000), overlap("foo"));
+    assert.throws(() => vlans.setRange("qux", 1, 51), overlap("baz"));
+    assert.throws(() => vlans.setRange("qux", 1, 1000), overlap("foo"));
     assert.throws(() => vlans.setRange("foo", 150, 250), overlap("bar"));
     vlans.setRange("foo", 110, 190); // its own old range is not a conflict
     vlans.setRange("qux", 300, 301);
-    vlans.setRange("qux", 0, 50);
+    vlans.setRange("qux", 1, 50);
     assert.throws(
-      () => vlans.setRange("qux", 0, 51),
+      () => vlans.setRange("qux", 1, 51),
       (e) => e instanceof VlanError && e.code === "range-overlap",
     );
     assert.deepEqual(vlans.namespaces(), ["bar", "baz", "foo", "qux"]);
@@ -558,14 +611,14 @@ describe("Vlans", () => {
   test("`Vlans.setRange()` checks the global range against namespace ranges, not the reverse", () => {
     const vlans = new Vlans();
     vlans.setRange("foo", 120, 130);
-    assert.throws(() => vlans.setRange("minimega", 101, 4096), {
+    assert.throws(() => vlans.setRange("minimega", 101, 4095), {
       name: "VlanError",
       message: "range overlaps with another namespace: foo",
     });
     assert.throws(() => vlans.setRange("", 125, 126), {
       message: "range overlaps with another namespace: foo",
     });
-    vlans.setRange("minimega", 130, 4096); // touching
+    vlans.setRange("minimega", 130, 4095); // touching
     vlans.setRange("bar", 200, 300); // inside the global range: allowed
     assert.deepEqual(vlans.range("bar"), { min: 200, max: 300, next: 200 });
   });
@@ -581,10 +634,10 @@ describe("Vlans", () => {
       "detected hole in VLAN range 102 -> 200: 105",
     ]);
     warnings.length = 0;
-    vlans.setRange("bar", 1_000_000, 2_000_000_000); // wide span: scans the table, not the span
-    vlans.add("minimega", "far", 1_500_000_000);
-    vlans.setRange("bar", 1_000_000, 2_000_000_000);
-    assert.deepEqual(warnings, ["detected hole in VLAN range 1000000 -> 2000000000: 1500000000"]);
+    vlans.setRange("bar", 1000, 4095); // wide span: scans the table, not the span
+    vlans.add("minimega", "far", 3000);
+    vlans.setRange("bar", 1000, 4095);
+    assert.deepEqual(warnings, ["detected hole in VLAN range 1000 -> 4095: 3000"]);
   });
 
   test("`Vlans.setRange()` rejects max <= min and non-integers with std-style messages", () => {
@@ -608,7 +661,7 @@ describe("Vlans", () => {
     assert.deepEqual(vlans.range("foo"), { min: 120, max: 130, next: 120 });
     const all = vlans.ranges();
     assert.deepEqual([...all.keys()], ["", "foo"]);
-    assert.deepEqual(all.get(""), { min: 101, max: 4096, next: 101 });
+    assert.deepEqual(all.get(""), { min: 101, max: 4095, next: 101 });
     vlans.allocate("foo", "A");
     assert.equal(all.get("foo")!.next, 120, "a copy");
     vlans.allocate("foo", "B");
@@ -674,7 +727,7 @@ describe("Vlans", () => {
     assert.equal(vlans.range("foo"), undefined);
     assert.deepEqual(vlans.aliases("foo"), []);
     assert.deepEqual(vlans.range("bar"), { min: 130, max: 140, next: 130 });
-    assert.deepEqual(vlans.range(""), { min: 101, max: 4096, next: 101 });
+    assert.deepEqual(vlans.range(""), { min: 101, max: 4095, next: 101 });
     assert.deepEqual(vlans.blacklisted(), [150]);
     assert.deepEqual(listing(vlans, "bar"), [["A", "130"], ["B", "131"]]);
     // foo now allocates from the global range.
@@ -727,9 +780,9 @@ describe("Vlans", () => {
     assert.deepEqual(vlans.namespaces(), []);
     assert.equal(vlans.allocate("minimega", "A").vlan, 10);
     const plain = new Vlans();
-    plain.setRange("", 0, 10);
+    plain.setRange("", 1, 10);
     plain.reset();
-    assert.deepEqual(plain.range(""), { min: 101, max: 4096, next: 101 });
+    assert.deepEqual(plain.range(""), { min: 101, max: 4095, next: 101 });
   });
 
   // --- printing and listing ---
@@ -835,7 +888,7 @@ describe("Vlans", () => {
     assert.equal(vlans.lookup("foo", "B").vlan, 120);
     assert.deepEqual(listing(vlans, "foo"), [["A", "104"], ["B", "120"]]);
     assert.deepEqual(vlans.range("foo"), { min: 120, max: 130, next: 120 });
-    assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4096, next: 105 });
+    assert.deepEqual(vlans.range("minimega"), { min: 101, max: 4095, next: 105 });
     assert.deepEqual(vlans.namespaces(), ["bar", "foo", "minimega"]);
   });
 
@@ -881,8 +934,8 @@ describe("Vlans", () => {
     vlans.setRange("foo", 200, 300);
     assert.deepEqual(vlans.toJSON(), {
       version: 1,
-      defaultRange: { min: 101, max: 4096 },
-      ranges: [{ namespace: "", min: 101, max: 4096, next: 101 }, {
+      defaultRange: { min: 101, max: 4095 },
+      ranges: [{ namespace: "", min: 101, max: 4095, next: 101 }, {
         namespace: "foo",
         min: 200,
         max: 300,
@@ -919,10 +972,49 @@ describe("Vlans", () => {
         'Cannot restore VLAN state as aliases[0].vlan must be a safe integer: current value is "5"',
       ],
       [{ ...good, blacklist: "7" }, "Cannot restore VLAN state as blacklist must be an array"],
+      [
+        { ...good, defaultRange: { min: 0, max: 10 } },
+        "Cannot restore VLAN state as defaultRange must hold only VLANs 1 to 4094 (min < max <= 4095): " +
+        "current values 0, 10",
+      ],
+      [
+        { ...good, ranges: [...good.ranges, { namespace: "foo", min: 0, max: 10, next: 0 }] },
+        "Cannot restore VLAN state as ranges[1] must hold only VLANs 1 to 4094 (min < max <= 4095): " +
+        "current values 0, 10",
+      ],
+      [
+        { ...good, ranges: [{ namespace: "", min: 101, max: 99_999, next: 101 }] },
+        "Cannot restore VLAN state as ranges[0] must hold only VLANs 1 to 4094 (min < max <= 4095): " +
+        "current values 101, 99999",
+      ],
+      [
+        { ...good, aliases: [{ namespace: "a", value: "b", vlan: 0 }] },
+        "Cannot restore VLAN state as aliases[0].vlan must be 1 to 4094: current value is 0",
+      ],
+      [
+        { ...good, aliases: [{ namespace: "a", value: "b", vlan: 4095 }] },
+        "Cannot restore VLAN state as aliases[0].vlan must be 1 to 4094: current value is 4095",
+      ],
     ];
     for (const [state, message] of bad) {
       assert.throws(() => Vlans.fromJSON(state as VlansState), { name: "TypeError", message });
     }
+  });
+
+  test("`Vlans.fromJSON()` reads a max of 4096 (states written before VLAN 4095 was refused) as 4095", () => {
+    const vlans = Vlans.fromJSON({
+      version: 1,
+      defaultRange: { min: 101, max: 4096 },
+      ranges: [{ namespace: "", min: 4093, max: 4096, next: 4093 }],
+      aliases: [],
+      blacklist: [],
+    });
+    assert.deepEqual(vlans.range(""), { min: 4093, max: 4095, next: 4093 });
+    assert.equal(vlans.allocate("minimega", "A").vlan, 4093);
+    assert.equal(vlans.allocate("minimega", "B").vlan, 4094);
+    assert.throws(() => vlans.allocate("minimega", "C"), { message: "out of VLANs" });
+    vlans.reset();
+    assert.deepEqual(vlans.range(""), { min: 101, max: 4095, next: 101 });
   });
 
   test("`Vlans.fromJSON()` keeps the default range for reset() and takes onWarning", () => {

@@ -31,7 +31,7 @@ export interface OpenLabOptions {
    * is made under the file's lock, on the lab as the file holds it.
    */
   state?: string;
-  /** The VLAN range aliases are allocated from, half-open. @default {{ min: 101, max: 4096 }} */
+  /** The VLAN range aliases are allocated from, half-open, within VLANs 1..4094. @default {{ min: 101, max: 4095 }} */
   vlanRange?: { min: number; max: number };
   /** Makes generated MACs the same on every run. @default {random} */
   seed?: number | string;

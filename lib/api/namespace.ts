@@ -92,13 +92,18 @@ export class NamespaceVlans {
    * The VLAN of an alias (or a number, used as it is), given one on first use as every minimega command
    * does.
    *
-   * @throws {VlanError} `out of VLANs`, `invalid VLAN (0 <= vlan < 4096)`.
+   * @throws {VlanError} `out of VLANs`, `invalid VLAN (0 <= vlan < 4096)`, `invalid VLAN 0: labwire uses
+   * 1 <= vlan <= 4094 (...)` (also for 4095).
    */
   resolve(alias: string | number): Promise<number> {
     return this.#core.op((model) => model.lookupVlan(this.#ns, String(alias)).vlan);
   }
 
-  /** Gives an alias a VLAN of your choice (`vlans add`). @throws {VlanError} `alias-in-use`, `vlan-in-use`. */
+  /**
+   * Gives an alias a VLAN of your choice, 1 to 4094 (`vlans add`).
+   *
+   * @throws {VlanError} `alias-in-use`, `vlan-in-use`, `invalid-vlan`.
+   */
   add(alias: string, vlan: number): Promise<void> {
     return this.#core.op((model) => model.vlans.add(this.#ns, alias, vlan));
   }
@@ -111,7 +116,13 @@ export class NamespaceVlans {
     });
   }
 
-  /** Sets the range, `[min, max)` (`vlans range <min> <max>`). @throws {VlanError} `range-overlap`. */
+  /**
+   * Sets the range, `[min, max)` (`vlans range <min> <max>`), within VLANs 1 to 4094: `1 <= min < max <= 4095`.
+   *
+   * @throws {VlanError} `range-overlap`.
+   * @throws {LabError} `invalid-argument`: `expected min > max`, `Cannot set VLAN range as min must be 1 to
+   * 4094: current value is 0`, `Cannot set VLAN range as max must be at most 4095, ...`.
+   */
   setRange(min: number, max: number): Promise<void> {
     return this.#core.op((model) => {
       if (max <= min) throw new LabError("invalid-argument", "expected min > max");

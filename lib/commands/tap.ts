@@ -34,7 +34,8 @@ with an address (ip 10.0.0.1/24) or one from DHCP.
 	tap                                     the active namespace's host taps: bridge, tap, vlan
 	tap create <vlan> [bridge <bridge>] [name <name> | ip <ip> [name] | dhcp [name]]
 	                                        creates one (on mega_bridge unless a bridge is named)
-	                                        and prints its name; the VLAN may be an alias
+	                                        and prints its name; the VLAN is 1 to 4094, or an
+	                                        alias
 	tap delete <name or all>                deletes the namespace's host taps
 
 Unlike minimega, an address or DHCP failure is reported, and the tap removed.`,

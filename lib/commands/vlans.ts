@@ -10,6 +10,7 @@ import type { Handler } from "../cli/registry.ts";
 import { LabError } from "../errors.ts";
 import { parseGoInt } from "../go_int.ts";
 import { vlanInfo } from "../lab/info.ts";
+import { asLabError } from "../lab/model.ts";
 import type { Session } from "./session.ts";
 
 /** The `vlans` family of commands. */
@@ -27,15 +28,16 @@ export function vlansHandlers(): Handler<Session>[] {
       helpLong: `Shows and manages VLAN aliases: names such as DMZ that stand for VLAN numbers.
 
 	vlans                      the aliases of the active namespace and their VLANs
-	vlans add <alias> <vlan>   gives an alias a VLAN of your choice
+	vlans add <alias> <vlan>   gives an alias a VLAN of your choice, 1 to 4094
 	vlans range                the VLAN range aliases are allocated from
-	vlans range <min> <max>    sets it: min up to max-1
+	vlans range <min> <max>    sets it: min up to max-1, within 1 to 4094 (max at most 4095)
 	vlans blacklist            the VLANs that are never allocated
 	vlans blacklist <vlan>     adds one (an alias it had is dropped)
 
 An alias gets a VLAN the first time a command uses it (vm config networks, tap create, ...): the
-lowest free number of the range, 101 to 4095 by default. A VLAN a command uses by number is
-blacklisted, so that no alias is ever given it.
+lowest free number of the range, 101 to 4094 by default. A VLAN a command uses by number is
+blacklisted, so that no alias is ever given it. VLANs 0 and 4095 are reserved and refused (minimega
+takes both): on VLAN 0 a port has no tag, and carries every VLAN.
 
 Each namespace has its own aliases, and may have its own range; in the default namespace, the range
 is the global one, which other namespaces use when they have none.`,
@@ -45,7 +47,8 @@ is the global one, which other namespaces use when they have none.`,
         if (cmd.bools.has("add")) {
           const vlan = parseGoInt(cmd.strings.get("vlan")!);
           if (vlan === undefined) throw new LabError("invalid-vlan", "expected integer VLAN");
-          lab.vlans.add(ns, cmd.strings.get("alias")!, vlan);
+          // a number outside 1..4094 is refused (code invalid-vlan), as in a netspec
+          withLabError(() => lab.vlans.add(ns, cmd.strings.get("alias")!, vlan));
           return;
         }
         if (cmd.bools.has("range")) {
@@ -57,7 +60,8 @@ is the global one, which other namespaces use when they have none.`,
             }
             // minimega's words, inverted as they are there: they mean "expected max > min"
             if (max <= min) throw new LabError("invalid-argument", "expected min > max");
-            lab.vlans.setRange(ns, min, max);
+            // a range holding VLANs outside 1..4094 is refused (code invalid-argument)
+            withLabError(() => lab.vlans.setRange(ns, min, max));
             return;
           }
           const range = lab.vlans.range(ns);
@@ -104,4 +108,13 @@ running VM uses any more.
       },
     },
   ];
+}
+
+/** Runs a change of the VLAN table, its errors as {@linkcode LabError}s with a code. */
+function withLabError(change: () => void): void {
+  try {
+    change();
+  } catch (error) {
+    throw asLabError(error);
+  }
 }

@@ -130,8 +130,8 @@ mirrors whose destination they were).`,
 	[bridge,]vlan[,mac][,driver][,qinq]
 
 - bridge: the Open vSwitch bridge to plug the NIC into; mega_bridge when left out.
-- vlan: a VLAN number (0 to 4095), or an alias such as DMZ that gets a VLAN on first use (see
-  "vlans"); ns//alias names an alias of another namespace.
+- vlan: a VLAN number (1 to 4094: 0 and 4095 are reserved), or an alias such as DMZ that gets a
+  VLAN on first use (see "vlans"); ns//alias names an alias of another namespace.
 - mac: the NIC's MAC in any usual form (13:37:13:37:00:01, 13-37-..., 1337.1337.0001); when left
   out, each VM gets its own generated MAC at launch.
 - driver: a QEMU NIC model such as virtio-net-pci; e1000 when left out. Containers ignore it.

@@ -49,7 +49,7 @@ import { fromState, toState } from "./persistence.ts";
 export interface LabModelOptions {
   /** What carries the lab's frames. */
   backend: Backend;
-  /** The default VLAN range, half-open. @default {{ min: 101, max: 4096 }} */
+  /** The default VLAN range, half-open, within VLANs 1..4094. @default {{ min: 101, max: 4095 }} */
   vlanRange?: { min: number; max: number };
   /** The NIC drivers netspecs recognise. @default {NIC_DRIVERS} */
   drivers?: ReadonlySet<string>;
@@ -803,7 +803,7 @@ export function asLabError(error: unknown): LabError {
   if (error instanceof NameListError) return new VmError("invalid-name", error.message, cause);
   if (error.message === "out of VLANs") return new VlanError("out-of-vlans", { namespace: "" }, cause);
   if (error.message.startsWith("invalid VLAN")) {
-    return new VlanError("invalid-vlan", { namespace: "" }, cause);
+    return new VlanError("invalid-vlan", { namespace: "", message: error.message }, cause);
   }
   if (error.message === "VLAN must be non-empty string") {
     return new LabError("invalid-argument", error.message, cause);

@@ -1,6 +1,6 @@
 # listing does not create mega_bridge (minimega's does)
 bridge
-vm config net LAN 100 0
+vm config net LAN 100 4094
 vm launch kvm a
 tap create DMZ bridge lab
 bridge

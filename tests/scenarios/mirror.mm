@@ -1,12 +1,13 @@
-# A VM's traffic mirrored to another VM (an access port: copies untagged) and to a host tap on VLAN 0
-# (an untagged trunk port: copies keep their tags); the mirror destinations capture what they get
+# A VM's traffic mirrored to another VM on its VLAN and to a host tap on another VLAN (both access
+# ports: copies leave untagged; labwire refuses the VLAN 0 tap, an untagged trunk, that kept their tags);
+# the mirror destinations capture what they get
 vm config net LAN
 vm launch container web,client,ids
 vm start all
 vm net ip web 0 10.82.0.1/24
 vm net ip client 0 10.82.0.2/24
 vm net ip ids 0 10.82.0.3/24
-tap create 0 name lwscn1
+tap create MON name lwscn1
 tap mirror web 0 ids 0
 tap mirror mega_tap0 lwscn1
 capture pcap vm ids 0 ids.pcap

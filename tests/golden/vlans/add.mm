@@ -16,9 +16,13 @@ vlans add qux 400
 vlans blacklist 401
 vlans add qux 401
 
-# no range check, as in minimega
+# only VLANs 1 to 4094 (minimega takes any integer)
 vlans add big 5000
 vlans add neg -3
+vlans add zero 0
+vlans add top 4095
+vlans add low 1
+vlans add high 4094
 vlans
 
 # an alias in another namespace

@@ -22,9 +22,11 @@ vlans blacklist
 vm config net E
 vlans
 
-# 0 to 4095 are VLANs; anything else is not
-vm config net 0 4095
+# 1 to 4094 are VLANs; 0 and 4095 are refused (minimega takes them); anything else is not
+vm config net 1 4094
 vm config net
+vm config net 0
+vm config net 4095
 vm config net 4096
 vm config net
 vm config net -1

@@ -1,4 +1,4 @@
-# The global range is [101, 4096); next is the VLAN last given out
+# The global range is [101, 4095), VLANs 101 to 4094 (minimega's is [101, 4096)); next is the VLAN last given out
 vlans range
 vm config net A
 vlans range
