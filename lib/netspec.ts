@@ -173,7 +173,9 @@ export function parseNetspec(spec: string, options: ParseNetspecOptions = {}): N
  * or {@linkcode DEFAULT_DRIVER}, and `qinq` if set, joined by `,`.
  *
  * @param netspec The NIC; `raw` is not used.
- * @returns The shortest spec that minimega would print.
+ * @param options The driver names, as {@linkcode parseNetspec} takes them.
+ * @returns The shortest spec that minimega would print, with the default bridge or driver spelt out where
+ * the short form would parse as another NIC (`lab,qinq,e1000`: `lab,qinq` is VLAN lab with QinQ).
  *
  * @example Usage
  * ```ts
@@ -184,11 +186,33 @@ export function parseNetspec(spec: string, options: ParseNetspecOptions = {}): N
  * assert.equal(formatNetspec(parseNetspec("LAN,QINQ")), "LAN,qinq");
  * ```
  */
-export function formatNetspec(netspec: Omit<Netspec, "raw">): string {
+export function formatNetspec(netspec: Omit<Netspec, "raw">, options: ParseNetspecOptions = {}): string {
   const { bridge, vlan, mac, driver, qinq } = netspec;
-  let s = bridge !== "" && bridge !== DEFAULT_BRIDGE ? bridge + "," + vlan : vlan;
-  if (mac !== "") s += "," + mac;
-  if (driver !== "" && driver !== DEFAULT_DRIVER) s += "," + driver;
-  if (qinq) s += ",qinq";
-  return s;
+  const spell = (withBridge: boolean, withDriver: boolean) => {
+    let s = withBridge ? bridge + "," + vlan : vlan;
+    if (mac !== "") s += "," + mac;
+    if (withDriver) s += "," + driver;
+    if (qinq) s += ",qinq";
+    return s;
+  };
+  const namedBridge = bridge !== "" && bridge !== DEFAULT_BRIDGE;
+  const namedDriver = driver !== "" && driver !== DEFAULT_DRIVER;
+  // the shortest spelling, unless its fields would be read as others (a VLAN alias `qinq`, or one that
+  // looks like a MAC or a driver): then the defaults are spelt out too, as far as that helps
+  const spellings = [
+    spell(namedBridge, namedDriver),
+    spell(true, namedDriver),
+    spell(namedBridge, true),
+    spell(true, true),
+  ];
+  const same = (s: string) => {
+    try {
+      const again = parseNetspec(s, options);
+      return again.bridge === bridge && again.vlan === vlan && again.mac === mac && again.driver === driver &&
+        again.qinq === qinq;
+    } catch {
+      return false;
+    }
+  };
+  return spellings.find(same) ?? spellings[0]!;
 }

@@ -61,6 +61,27 @@ describe("parseNetspec() and formatNetspec(): minimega's TestParseNetConfig", ()
     });
   }
 
+  test("formatNetspec() spells out a default when the short form would read otherwise", () => {
+    // VLAN alias `qinq` on a named bridge: `b,qinq` alone would be VLAN b with QinQ
+    for (
+      const spec of [
+        "00:11:22:33:44:55,qinq,e1000",
+        "lab,qinq",
+        "lab,e1000,e1000",
+        "mega_bridge,00:11:22:33:44:55",
+      ]
+    ) {
+      const nic = parseNetspec(spec);
+      const again = parseNetspec(formatNetspec(nic));
+      assert.deepEqual(
+        { ...again, raw: "" },
+        { ...nic, raw: "" },
+        `${spec} printed as ${formatNetspec(nic)}`,
+      );
+    }
+    assert.equal(formatNetspec(parseNetspec("00:11:22:33:44:55,qinq,e1000")), "00:11:22:33:44:55,qinq,e1000");
+  });
+
   test("parseNetspec() applies minimega's defaults (TestParseNetConfigDefaults)", () => {
     assert.deepEqual(parseNetspec("foo", GO_TEST_NICS), {
       bridge: "mega_bridge",

@@ -151,7 +151,9 @@ allocated for the specs before it stay allocated).`,
         const specs = cmd.lists.get("netspec");
         const lab = session.lab;
         const ns = lab.activeNamespace;
-        if (specs === undefined) return `[${lab.networks(ns).map(formatNetspec).join(" ")}]`;
+        if (specs === undefined) {
+          return `[${lab.networks(ns).map((n) => formatNetspec(n, { drivers: lab.drivers })).join(" ")}]`;
+        }
         await session.refreshDrivers();
         await session.lab.configureNetworks(ns, specs);
       },
