@@ -207,6 +207,40 @@ describe("cli.ts --state", () => {
     assert.equal(fs.statSync(pcap).size, 24, "the first process's capture holds just the pcap header");
     fs.rmSync(dir, { recursive: true });
   });
+  test(
+    "a failed line leaves the state file as it was: later runs, clear all and nuke work",
+    SLOW,
+    async () => {
+      const dir = tempDir();
+      const state = path.join(dir, "lab.json");
+      assert.equal(
+        (await cli(["--state", state, "-e", "vm config net DMZ", "-e", "vm launch container a"])).code,
+        0,
+      );
+      // the lines the reliability probe found poisoning the file, each in a process of its own
+      for (
+        const line of [
+          "tap create 2 name mega_bridge",
+          'bridge trunk B ""',
+          "tap create 2 name -x",
+          "vlans range 0 10",
+        ]
+      ) {
+        const before = fs.readFileSync(state, "utf8");
+        const r = await cli(["--state", state, "-e", line]);
+        assert.equal(r.code, 1, `${line}: ${r.stderr}`);
+        assert.equal(fs.readFileSync(state, "utf8"), before, `${line} changed the state file`);
+      }
+      // an empty tap name gets a generated one, and the file stays usable by every later process
+      const tap = await cli(["--state", state, "-e", `tap create 2 name ""`]);
+      assert.deepEqual([tap.code, tap.stdout], [0, "mega_tap1\n"]);
+      for (const line of ["tap", "vm info", "clear all", "nuke", "vlans"]) {
+        const r = await cli(["--state", state, "-e", line]);
+        assert.deepEqual([r.code, r.stderr], [0, ""], line);
+      }
+      fs.rmSync(dir, { recursive: true });
+    },
+  );
   test("reports a corrupt state file instead of starting over", SLOW, async () => {
     const dir = tempDir();
     const state = path.join(dir, "lab.json");

@@ -20,6 +20,11 @@ tap create LAN ip 10.0.0.999/24
 tap create LAN ip bogus
 tap create 4096
 tap create ""
+tap create LAN name mega_bridge
+tap create LAN bridge lab name lab
+tap create LAN name -x
+tap create LAN name ../..
+tap create LAN name abcdefghijklmnop
 # unlike minimega, a DHCP failure is reported and the tap removed
 tap create LAN dhcp
 tap create LAN bridge lab dhcp dtap
@@ -36,3 +41,7 @@ namespace other tap delete lab_tap
 tap delete all
 tap
 bridge
+
+# an empty name gets a generated one, as in minimega
+tap create 30 name ""
+tap
