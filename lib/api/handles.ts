@@ -45,7 +45,11 @@ export class VmHandle {
 
   /** Its record, as `vm info` shows it. @throws {VmError} `vm not found: web`. */
   info(): Promise<VmInfo> {
-    return this.#core.read((model) => this.#info(model));
+    return this.#core.read(async (model) => {
+      model.vms.require(this.namespace, this.name);
+      await model.refreshVms(this.namespace);
+      return this.#info(model);
+    });
   }
 
   #info(model: LabModel): VmInfo {

@@ -242,7 +242,10 @@ export class Namespace {
 
   /** The namespace's VMs, by id, as `vm info` lists them. */
   vms(): Promise<VmInfo[]> {
-    return this.#core.read((model) => vmInfo(model, this.name));
+    return this.#core.read(async (model) => {
+      await model.refreshVms(this.name);
+      return vmInfo(model, this.name);
+    });
   }
 
   /** Starts VMs: all of the namespace's, or a name list (`vm start`). */

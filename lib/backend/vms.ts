@@ -51,4 +51,9 @@ export interface VmRunner {
    * them into QEMU. Their ports are plugged already. `nics` are positions in `vm.nics`.
    */
   hotplugNics(vm: VmSpec, nics: readonly number[]): Promise<void>;
+  /**
+   * The VMs among `vms` (launched, not killed) whose process ended without being asked to (a QEMU that
+   * crashed or was killed from outside), each with why. Backends whose VMs cannot end so leave it out.
+   */
+  exitedVms?(vms: readonly VmSpec[]): Promise<Map<string, string>>;
 }

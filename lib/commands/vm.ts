@@ -55,9 +55,10 @@ minimega prints, one item per NIC: vlan (alias and number), bridge, tap, mac, ip
 "vm net ip"), ip6, qos, qinq and bond. Use .columns and .filter to pick, e.g.:
 
 	.columns name,vlan,ip vm info`,
-      run(_cmd, session) {
+      async run(_cmd, session) {
         const lab = session.lab;
         const ns = lab.activeNamespace;
+        await lab.refreshVms(ns);
         return { header: [...VM_INFO_HEADER], rows: vmInfoRows(lab, ns), records: vmInfo(lab, ns) };
       },
     },

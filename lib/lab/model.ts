@@ -362,6 +362,18 @@ export class LabModel {
     return this.transaction(() => this.vms.kill(namespace, target));
   }
 
+  /**
+   * Marks `ERROR` the VMs of a namespace (or all) whose process ended without being asked, such as a
+   * QEMU that crashed, with a warning saying why (`vm info` does this first, as minimega's shows them).
+   */
+  refreshVms(namespace?: string): Promise<void> {
+    return this.transaction(async () => {
+      for (const { vm, why } of await this.vms.findExited(namespace)) {
+        this.warn(`VM ${vm.name} is in state ERROR: ${why}`);
+      }
+    });
+  }
+
   /** Forgets VMs that quit or failed (`vm flush`). */
   flushVms(namespace: string): Promise<void> {
     return this.transaction(() => this.vms.flush(namespace));

@@ -316,6 +316,26 @@ export class VmRoom {
     for (const vm of vms) this.#put({ ...vm, state: "RUNNING" });
   }
 
+  /**
+   * Finds the VMs whose process ended without being asked (a crashed QEMU) and marks them `ERROR`, as
+   * minimega does; returns them with why. Backends that cannot tell are not asked.
+   */
+  async findExited(namespace?: string): Promise<{ vm: VmRecord; why: string }[]> {
+    if (this.#backend.exitedVms === undefined) return [];
+    const live = this.list(namespace).filter((vm) => vm.state === "RUNNING" || vm.state === "PAUSED");
+    if (live.length === 0) return [];
+    const exited = await this.#backend.exitedVms(live.map((vm) => this.spec(vm)));
+    const found: { vm: VmRecord; why: string }[] = [];
+    for (const vm of live) {
+      const why = exited.get(vm.name);
+      if (why === undefined) continue;
+      const failed: VmRecord = { ...vm, state: "ERROR" };
+      this.#put(failed);
+      found.push({ vm: failed, why });
+    }
+    return found;
+  }
+
   /** Pauses running VMs (`vm stop`): they answer nothing and forward nothing until started again. */
   async stop(namespace: string, target: string): Promise<void> {
     const vms = this.targets(namespace, target).filter((vm) => vm.state === "RUNNING");

@@ -625,6 +625,21 @@ export class Kvm {
   }
 
   /**
+   * Why VM `name`'s QEMU is no longer there though nobody killed it (it crashed, or was killed from
+   * outside), or `undefined` while it runs: a child's exit, or (detached) its PID file and PID. A VM this
+   * manager never launched nor can find is not asked about: `undefined`.
+   */
+  exited(name: string): string | undefined {
+    const known = this.#vms.get(name);
+    if (known !== undefined) return this.#gone(known);
+    if (!this.#detach) return undefined;
+    const files = this.#files(name);
+    const pid = readPid(files.pidfile);
+    if (pid === undefined) return `its QEMU is not running (no PID file ${files.pidfile})`;
+    return this.#isQemuOf(pid, name, files.pidfile) ? undefined : `its QEMU (PID ${pid}) is not running`;
+  }
+
+  /**
    * Runs one QMP command on a running VM and returns its `return` value.
    *
    * @throws {KvmError} When the VM is not running; {@linkcode QmpError} when QEMU refuses the command.

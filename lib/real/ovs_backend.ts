@@ -855,6 +855,17 @@ export class OvsBackend implements Backend {
   }
 
   /** Runs a {@linkcode Kvm} call on a VM; its errors name the VM as the lab does (`web`, not `minimega-web`). */
+  /** The KVM VMs among `vms` whose QEMU is gone though nobody killed it, each with why. */
+  exitedVms(vms: readonly VmSpec[]): Promise<Map<string, string>> {
+    const exited = new Map<string, string>();
+    for (const vm of vms) {
+      if (vm.type !== "kvm") continue;
+      const why = this.#kvm.exited(kvmName(vm));
+      if (why !== undefined) exited.set(vm.name, why);
+    }
+    return Promise.resolve(exited);
+  }
+
   async #onKvm<T>(vm: VmSpec, call: (name: string) => Promise<T>): Promise<T> {
     try {
       return await call(kvmName(vm));
