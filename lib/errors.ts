@@ -24,7 +24,8 @@
  * - Names and input: `invalid-name` (a name labwire cannot use), `invalid-netspec`, `invalid-mac`,
  *   `invalid-address` (not an IPv4 address or CIDR), `invalid-argument` (any other value out of range).
  * - Things that are not there: `namespace-not-found`, `vm-not-found`, `nic-not-found`, `tap-not-found`,
- *   `bridge-not-found`, `mirror-not-found`, `trunk-not-found`, `patch-not-found`, `capture-not-found`.
+ *   `bridge-not-found`, `mirror-not-found`, `trunk-not-found`, `patch-not-found`, `capture-not-found`,
+ *   `router-not-found` (a VM that is not a router).
  * - Things that are there already: `namespace-exists`, `vm-exists`, `port-exists` (a tap or port of that
  *   name), `mirror-exists`, `trunk-exists`, `patch-exists`.
  * - VLANs: `alias-in-use`, `vlan-in-use`, `range-overlap`, `out-of-vlans`, `invalid-vlan`.
@@ -51,6 +52,7 @@ export type LabErrorCode =
   | "trunk-not-found"
   | "patch-not-found"
   | "capture-not-found"
+  | "router-not-found"
   | "namespace-exists"
   | "vm-exists"
   | "port-exists"

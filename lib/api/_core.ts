@@ -420,6 +420,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "mirrors",
   "patches",
   "captures",
+  "routers",
   "counters",
 ]);
 

@@ -13,6 +13,7 @@ import { captureHandlers } from "./capture.ts";
 import { clearHandlers } from "./clear.ts";
 import { namespaceHandlers } from "./namespace.ts";
 import { pingHandlers } from "./ping.ts";
+import { routerHandlers } from "./router.ts";
 import type { Session } from "./session.ts";
 import { shellHandlers } from "./shell.ts";
 import { tapHandlers } from "./tap.ts";
@@ -40,6 +41,7 @@ export function createRegistry(): Registry<Session> {
     bridgeHandlers(),
     captureHandlers(),
     pingHandlers(),
+    routerHandlers(),
     shellHandlers(),
     clearHandlers(),
   ];

@@ -14,6 +14,8 @@
  */
 
 import type { Backend } from "../backend/backend.ts";
+import { RouterRoom } from "./routers.ts";
+import { formatRouter, resetRouter, type RouterConfig, RouterError } from "./router_config.ts";
 import type { CaptureContents } from "../backend/captures.ts";
 import { LabError, TopologyError, VmError } from "../errors.ts";
 import { isMulticastMac, MacError, parseMac } from "../mac.ts";
@@ -98,6 +100,8 @@ export class LabModel {
   readonly mirrors: MirrorRoom;
   /** The captures. */
   readonly captures: CaptureRoom;
+  /** The routers (`router`). */
+  readonly routers: RouterRoom;
   /** The host taps. */
   readonly taps: TapRoom;
   /** The VMs. */
@@ -138,6 +142,7 @@ export class LabModel {
       macs: this.macs,
       config: (ns) => this.vmConfigs.fields(ns),
     });
+    this.routers = new RouterRoom(journal, backend, this.vms);
   }
 
   #newVlans(state?: VlansState): Vlans {
@@ -225,6 +230,7 @@ export class LabModel {
       this.vlans.clearNamespace(name);
       this.vmConfigs.drop(name);
       this.captures.dropNamespace(name);
+      this.routers.drop((r) => r.namespace === name);
       this.namespaces.remove(name);
     });
   }
@@ -374,9 +380,69 @@ export class LabModel {
     });
   }
 
-  /** Forgets VMs that quit or failed (`vm flush`). */
+  /** Forgets VMs that quit or failed (`vm flush`), and their routers. */
   flushVms(namespace: string): Promise<void> {
-    return this.transaction(() => this.vms.flush(namespace));
+    return this.transaction(async () => {
+      await this.vms.flush(namespace);
+      this.routers.drop((r) => this.vms.byId(r.vm) === undefined);
+    });
+  }
+
+  // ---- routers ---------------------------------------------------------------------------------
+
+  /**
+   * Changes the router of a VM (`router <vm> ...`), made on first use. Unlike minimega, a change that
+   * fails makes no router.
+   *
+   * @throws {VmError} `vm not found: X`.
+   * @throws {LabError} What the change refuses, in minimega's words where it has them.
+   */
+  editRouter(namespace: string, vm: string, change: (config: RouterConfig) => RouterConfig): Promise<void> {
+    return this.transaction(() => void this.routers.edit(this.vms.require(namespace, vm), change));
+  }
+
+  /**
+   * The summary of a VM's router (`router <vm>`), as minimega prints it.
+   *
+   * @throws {VmError} `vm not found: X`.
+   * @throws {RouterError} `vm X not a router`.
+   */
+  routerSummary(namespace: string, vm: string): string {
+    const record = this.vms.require(namespace, vm);
+    return formatRouter(this.routers.require(record).config);
+  }
+
+  /**
+   * Clears routers (`clear router`): every router of the namespace; or, of one VM's, all but its log
+   * level, upstream and gateway (minimega's), or what `change` clears.
+   *
+   * @throws {VmError} `vm not found: X`.
+   * @throws {RouterError} `no such router X` (minimega's words).
+   */
+  clearRouter(
+    namespace: string,
+    vm?: string,
+    change?: (config: RouterConfig) => RouterConfig,
+  ): Promise<void> {
+    return this.transaction(() => {
+      if (vm === undefined) return this.routers.drop((r) => r.namespace === namespace);
+      const record = this.vms.require(namespace, vm);
+      if (this.routers.get(record.id) === undefined) {
+        throw new RouterError("router-not-found", `no such router ${vm}`);
+      }
+      this.routers.edit(record, change ?? resetRouter);
+    });
+  }
+
+  /**
+   * Applies a VM's router (`router <vm> commit`): see {@linkcode RouterRoom.commit}.
+   *
+   * @throws {VmError} `vm not found: X`.
+   * @throws {RouterError} `vm X not a router`.
+   * @throws {LabError} What the configuration or the backend cannot do.
+   */
+  commitRouter(namespace: string, vm: string): Promise<void> {
+    return this.transaction(async () => void await this.routers.commit(this.vms.require(namespace, vm)));
   }
 
   /** Adds NICs to KVM VMs (`vm net add`). */

@@ -44,6 +44,7 @@ export function toState(model: LabModel): LabState {
   }
   const bridges: Record<string, BridgeRecord> = {};
   for (const name of model.bridges.names()) bridges[name] = model.bridges.get(name)!;
+  const routers = model.routers.list();
   return {
     version: 2,
     active: model.activeNamespace,
@@ -55,6 +56,7 @@ export function toState(model: LabModel): LabState {
     mirrors: model.mirrors.list(),
     patches: [...model.bridges.patches()],
     captures: model.captures.list(),
+    ...(routers.length === 0 ? {} : { routers }),
     counters: {
       vm: model.vms.nextId,
       capture: model.captures.nextId,
@@ -82,6 +84,7 @@ export function fromState(model: LabModel, raw: unknown, setVlans: (state: Vlans
   model.taps.load(state.taps);
   model.mirrors.load(state.mirrors);
   model.captures.load(settings, state.captures);
+  model.routers.load(state.routers ?? []);
   model.vms.nextId = state.counters.vm;
   model.captures.nextId = state.counters.capture;
   model.ports.nextTap = state.counters.tap;
@@ -145,6 +148,12 @@ function upgrade(raw: unknown): LabState {
   object(state.vlans, "vlans");
   object(state.counters, "counters");
   for (const key of ["vms", "taps", "mirrors", "patches", "captures"] as const) array(state[key], key);
+  if (state.routers !== undefined) {
+    for (const r of array(state.routers, "routers")) {
+      const config = object(object(r, "a router").config, "a router's config");
+      array(config.nics, "a router's nics");
+    }
+  }
   if (typeof state.active !== "string") fail("active must be a namespace name");
   for (const [name, ns] of Object.entries(state.namespaces)) {
     const config = object(object(ns, `namespace ${name}`).vmConfig, `namespace ${name}'s vmConfig`);

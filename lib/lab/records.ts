@@ -11,6 +11,7 @@
  */
 
 import type { Netspec } from "../netspec.ts";
+import type { RouterConfig, RouterPlan } from "./router_config.ts";
 import type { VlansState } from "../vlans.ts";
 
 /** The kinds of VM minimega launches. */
@@ -136,6 +137,18 @@ export interface CaptureRecord {
   readonly filter: string;
 }
 
+/** A VM's router (`router <vm> ...`): its configuration and what its last commit applied. */
+export interface RouterRecord {
+  /** The VM's id (minimega keys routers by VM id). */
+  readonly vm: number;
+  /** The VM's namespace. */
+  readonly namespace: string;
+  /** What `router <vm> ...` configured. */
+  readonly config: RouterConfig;
+  /** What the last commit applied, or undefined before the first. */
+  readonly committed?: RouterPlan;
+}
+
 /** The fields of a VM config besides its networks, as minimega's `vm config` sets them. */
 export interface VmConfigFields {
   /** Memory in MiB. @default {"2048"} */
@@ -202,6 +215,8 @@ export interface LabState {
   readonly patches: readonly PatchRecord[];
   /** The captures running. */
   readonly captures: readonly CaptureRecord[];
+  /** The routers, by VM id (missing in files of labwire before routers: none). */
+  readonly routers?: readonly RouterRecord[];
   /** Ids and names handed out so far. */
   readonly counters: LabCounters;
 }

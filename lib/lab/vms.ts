@@ -552,6 +552,24 @@ export class VmRoom {
     }
   }
 
+  /**
+   * Takes an address away from a VM's NIC (what a router's commit added and no longer has); one the NIC
+   * does not have is no error.
+   */
+  async removeAddress(id: number, index: number, cidr: string): Promise<void> {
+    const vm = this.#byId.get(id);
+    const nic = vm?.nics[index];
+    if (vm === undefined || nic === undefined || !nic.ips.includes(cidr)) return;
+    if (this.#deps.ports.get(nic.tap)?.bridge !== undefined) {
+      await this.#backend.removeAddress(nic.bridge, nic.tap, cidr);
+      this.#journal.compensate(
+        `removing address ${cidr} from ${nic.tap}`,
+        () => this.#backend.addAddress(nic.bridge, nic.tap, cidr),
+      );
+    }
+    this.#withNic(vm, index, { ...nic, ips: nic.ips.filter((ip) => ip !== cidr) });
+  }
+
   /** Restores the room (loading a lab). */
   load(vms: readonly VmRecord[]): void {
     this.#byId.clear();

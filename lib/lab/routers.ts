@@ -1,0 +1,180 @@
+// Runtime-neutral.
+/**
+ * The routers room: minimega's `router` configurations, one per VM (by VM id, as minimega keys them),
+ * and what their last commit applied. Editing a configuration touches nothing but the record; a commit
+ * checks the configuration against the VM's interfaces, gives the VM's NICs their addresses (through the
+ * VMs room, as `vm net ip` does, so `vm info` shows them), and has the backend set forwarding and routes.
+ *
+ * @module
+ */
+
+import type { RoutingBackend } from "../backend/routing.ts";
+import { LabError } from "../errors.ts";
+import type { Journal } from "./_journal.ts";
+import type { RouterRecord, VmRecord } from "./records.ts";
+import {
+  ipv4Number,
+  isIpv4,
+  newRouterConfig,
+  type RouterConfig,
+  RouterError,
+  routerPlan,
+} from "./router_config.ts";
+import type { VmRoom } from "./vms.ts";
+
+/** The lab's routers. */
+export class RouterRoom {
+  #journal: Journal;
+  #backend: Partial<RoutingBackend>;
+  #vms: VmRoom;
+  #routers = new Map<number, RouterRecord>();
+
+  /** Makes the room. */
+  constructor(journal: Journal, backend: Partial<RoutingBackend>, vms: VmRoom) {
+    this.#journal = journal;
+    this.#backend = backend;
+    this.#vms = vms;
+  }
+
+  /** The routers, of one namespace or of all, by VM id. */
+  list(namespace?: string): RouterRecord[] {
+    const all = [...this.#routers.values()].sort((a, b) => a.vm - b.vm);
+    return namespace === undefined ? all : all.filter((r) => r.namespace === namespace);
+  }
+
+  /** A VM's router, or undefined. */
+  get(vm: number): RouterRecord | undefined {
+    return this.#routers.get(vm);
+  }
+
+  #put(router: RouterRecord): void {
+    const before = this.#routers.get(router.vm);
+    this.#routers.set(router.vm, router);
+    this.#journal.record(() =>
+      before === undefined ? this.#routers.delete(router.vm) : this.#routers.set(router.vm, before)
+    );
+  }
+
+  #delete(vm: number): void {
+    const before = this.#routers.get(vm);
+    if (before === undefined) return;
+    this.#routers.delete(vm);
+    this.#journal.record(() => this.#routers.set(vm, before));
+  }
+
+  /**
+   * Changes a VM's router (made on first use, with as many NICs as the VM has now, as minimega's
+   * `FindOrCreateRouter`). A change that throws leaves it as it was (and makes none).
+   */
+  edit(vm: VmRecord, change: (config: RouterConfig) => RouterConfig): RouterRecord {
+    const router = this.#routers.get(vm.id) ??
+      { vm: vm.id, namespace: vm.namespace, config: newRouterConfig(vm.nics.length) };
+    const next = { ...router, config: change(router.config) };
+    this.#put(next);
+    return next;
+  }
+
+  /** A VM's router. @throws {RouterError} `vm X not a router` (minimega's words). */
+  require(vm: VmRecord): RouterRecord {
+    const router = this.#routers.get(vm.id);
+    if (router === undefined) throw new RouterError("router-not-found", `vm ${vm.name} not a router`);
+    return router;
+  }
+
+  /** Forgets routers (`clear router`, a namespace destroyed, VMs flushed). What they applied stays applied. */
+  drop(pick: (router: RouterRecord) => boolean): void {
+    for (const router of this.list()) if (pick(router)) this.#delete(router.vm);
+  }
+
+  /**
+   * Applies a VM's router (`router <vm> commit`): checks the configuration ({@linkcode routerPlan}), gives
+   * its NICs the addresses it lists and takes away those the last commit gave and it no longer lists,
+   * then has the backend set forwarding, routes and the default gateway.
+   *
+   * @throws {RouterError} `vm X not a router`.
+   * @throws {LabError} For a KVM VM (it would need minimega's agent in its guest), a VM that is not
+   * running, a configuration with nothing to apply or that does not fit its interfaces, and what this
+   * backend cannot do yet (DHCP, DNS, firewalls: `unsupported`).
+   */
+  async commit(vm: VmRecord): Promise<RouterRecord> {
+    const router = this.require(vm);
+    const fail = (code: "unsupported" | "vm-not-running" | "invalid-argument", why: string): never => {
+      throw new LabError(code, `Cannot commit router ${vm.name}: ${why}`);
+    };
+    if (vm.type === "kvm") {
+      fail(
+        "unsupported",
+        "a KVM VM would need minimega's minirouter agent in its guest; labwire applies routers to container VMs (docs/compat.md)",
+      );
+    }
+    if (vm.state !== "RUNNING" && vm.state !== "PAUSED") {
+      fail("vm-not-running", `it is not running (state ${vm.state})`);
+    }
+    const config = router.config;
+    const plan = routerPlan(config, vm.name);
+    const applies = plan.addresses.some((ips) => ips.length > 0) || plan.dhcpClients.length > 0 ||
+      plan.routes.length > 0 || plan.gateway !== "" || plan.dhcpServers.length > 0 || plan.dns.length > 0 ||
+      plan.loopbacks.length > 0 || router.committed !== undefined;
+    if (!applies) {
+      fail("invalid-argument", "nothing is configured (router <vm> interface, route, gw or dhcp first)");
+    }
+    const later = [
+      plan.dhcpClients.length > 0 ? "DHCP clients (interface N dhcp)" : "",
+      plan.dhcpServers.length > 0 ? "DHCP servers" : "",
+      plan.dns.length > 0 || plan.upstream !== "" ? "DNS" : "",
+      plan.loopbacks.length > 0 ? "loopback addresses" : "",
+      plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 || plan.fw.default !== "accept"
+        ? "firewall rules"
+        : "",
+    ].filter((s) => s !== "");
+    if (later.length > 0) fail("unsupported", `labwire cannot apply ${later.join(", ")} yet`);
+    const setRouting = this.#backend.setRouting?.bind(this.#backend);
+    if (setRouting === undefined) return fail("unsupported", "this backend cannot route");
+    // the addresses: minimega's `ip flush` then `ip add`, when they changed since the last commit
+    const previous = router.committed;
+    if (config.updateIps || previous === undefined) {
+      for (const [index, ips] of (previous?.addresses ?? []).entries()) {
+        for (const cidr of ips) {
+          if (!plan.addresses[index]?.includes(cidr)) await this.#vms.removeAddress(vm.id, index, cidr);
+        }
+      }
+      for (const [index, ips] of plan.addresses.entries()) {
+        for (const cidr of ips) await this.#vms.addAddress(vm.namespace, vm.name, String(index), cidr);
+      }
+    }
+    const spec = this.#vms.spec(this.#vms.byId(vm.id)!);
+    const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway: plan.gateway };
+    const before = previous === undefined
+      ? { forwarding: false, routes: [], gateway: "" }
+      : { forwarding: previous.forwarding, routes: previous.routes, gateway: previous.gateway };
+    await setRouting(spec, routing);
+    this.#journal.compensate(`routing of ${vm.name}`, () => setRouting(spec, before));
+    const committed: RouterRecord = {
+      ...router,
+      config: { ...config, updateIps: false, routerId: chooseRouterId(config) },
+      committed: plan,
+    };
+    this.#put(committed);
+    return committed;
+  }
+
+  /** Restores the room (loading a lab). */
+  load(routers: readonly RouterRecord[]): void {
+    this.#routers = new Map(routers.map((r) => [r.vm, r]));
+  }
+}
+
+/**
+ * The router id a commit settles on, as minimega's `setRouterID`: one set stays; else the highest
+ * loopback address; else the highest interface address.
+ */
+function chooseRouterId(config: RouterConfig): string {
+  if (config.routerId !== "0.0.0.0") return config.routerId;
+  const loopbacks = Object.values(config.loopbacks);
+  const candidates = (loopbacks.length > 0 ? loopbacks : config.nics.flat())
+    .map((cidr) => cidr.split("/")[0]!)
+    .filter(isIpv4);
+  let best = "0.0.0.0";
+  for (const ip of candidates) if (ipv4Number(ip) > ipv4Number(best)) best = ip;
+  return best;
+}
