@@ -31,6 +31,7 @@ import type { Backend } from "../backend/backend.ts";
 import type { AddedBridge, MirrorSpec, PortSpec, RemovePortsOptions } from "../backend/bridges.ts";
 import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
 import type { PingReport } from "../backend/endpoints.ts";
+import type { Routing } from "../backend/routing.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
@@ -855,6 +856,40 @@ export class OvsBackend implements Backend {
   }
 
   /** Runs a {@linkcode Kvm} call on a VM; its errors name the VM as the lab does (`web`, not `minimega-web`). */
+  /**
+   * Sets a container VM's forwarding and routes, in its namespace only (the host's sysctls are never
+   * touched): `net.ipv4.ip_forward` with `sysctl`, then one `ip -batch` in the namespace that flushes the
+   * routes labwire set before (`proto static`) and adds `routing`'s, the default route included.
+   *
+   * @throws {Error} For a KVM VM (its routing is its guest's), or what `sysctl` or `ip` refuse.
+   */
+  async setRouting(vm: VmSpec, routing: Routing): Promise<void> {
+    if (vm.type !== "container") {
+      throw new Error(`Cannot set the routing of KVM VM ${vm.name}: it is its guest's own`);
+    }
+    const namespace = this.#namespaceOf(vm);
+    await this.#exec("ip")
+      .args(
+        "netns",
+        "exec",
+        namespace,
+        "sysctl",
+        "-q",
+        "-w",
+        `net.ipv4.ip_forward=${routing.forwarding ? 1 : 0}`,
+      )
+      .run();
+    const batch = new IpBatch({ exec: this.#exec, namespace });
+    batch.add("route", "flush", "proto", "static");
+    for (const route of routing.routes) {
+      batch.add("route", "replace", route.network, "via", route.via, "proto", "static");
+    }
+    if (routing.gateway !== "") {
+      batch.add("route", "replace", "default", "via", routing.gateway, "proto", "static");
+    }
+    await batch.run();
+  }
+
   /** The KVM VMs among `vms` whose QEMU is gone though nobody killed it, each with why. */
   exitedVms(vms: readonly VmSpec[]): Promise<Map<string, string>> {
     const exited = new Map<string, string>();
