@@ -28,6 +28,7 @@ export * from "./lib/api/namespace.ts";
 export * from "./lib/api/handles.ts";
 export * from "./lib/api/bridge.ts";
 export * from "./lib/api/capture.ts";
+export * from "./lib/api/router.ts";
 export { type PingAllOptions, Reachability, type ReachPair } from "./lib/api/reach.ts";
 export type { SimLab, SimPort } from "./lib/api/sim.ts";
 export type * from "./lib/lab/info.ts";
@@ -42,6 +43,7 @@ export type {
   NicConfig,
   NicRecord,
   PatchRecord,
+  RouterRecord,
   TapRecord,
   VmConfigFields,
   VmConfigRecord,
@@ -50,6 +52,16 @@ export type {
   VmType,
 } from "./lib/lab/records.ts";
 export type { BridgeInfo } from "./lib/lab/model.ts";
+export {
+  type DhcpServerPlan,
+  type RouterConfig,
+  type RouterDhcp,
+  RouterError,
+  type RouterFw,
+  type RouterFwRule,
+  type RouterNicRule,
+  type RouterPlan,
+} from "./lib/lab/router_config.ts";
 export { checkCidr, DEFAULT_BRIDGE_NAME, DEFAULT_SNAPLEN } from "./lib/lab/rules.ts";
 export * from "./lib/errors.ts";
 export * from "./lib/netspec.ts";

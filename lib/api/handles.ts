@@ -13,6 +13,7 @@ import type { PingResult } from "../lab/reach.ts";
 import type { MirrorRecord } from "../lab/records.ts";
 import { mirrorName } from "../lab/rules.ts";
 import type { LabCore } from "./_core.ts";
+import { RouterHandle } from "./router.ts";
 
 /** Options for pings from the typed API. */
 export interface PingOptions {
@@ -55,6 +56,11 @@ export class VmHandle {
   #info(model: LabModel): VmInfo {
     model.vms.require(this.namespace, this.name);
     return vmInfo(model, this.namespace).find((vm) => vm.name === this.name)!;
+  }
+
+  /** Its router (`router <vm>`): made on its first change. */
+  router(): RouterHandle {
+    return new RouterHandle(this.#core, this.namespace, this.name);
   }
 
   /** Its NIC number `index` (0 is the first). */
