@@ -91,6 +91,7 @@ mirrors whose destination they were).`,
         "vm net <connect,> <vm target> <tap position> <vlan> [bridge]",
         "vm net <disconnect,> <vm target> <tap position>",
         "vm net <ip,> <vm target> <tap position> <cidr>",
+        "vm net <route,> <vm target> <network or default> <next-hop or none>",
       ],
       helpShort: "change VM NICs at runtime",
       helpLong: `Changes the NICs of running VMs:
@@ -100,7 +101,10 @@ mirrors whose destination they were).`,
 	                                             else its bridge, else mega_bridge
 	vm net disconnect <vm> <nic>                 takes the NIC off its bridge
 	vm net ip <vm> <nic> <cidr>                  gives the NIC an address in the guest (a labwire
-	                                             extension, so that "ping" can show what reaches what)`,
+	                                             extension, so that "ping" can show what reaches what)
+	vm net route <vm> <network|default> <ip>     a route (or the default gateway) in the guest, through
+	                                             next hop <ip>; "none" removes it. The VM's router
+	                                             holds it ("router <vm>") and it applies at once (labwire)`,
       async run(cmd, session) {
         const lab = session.lab;
         const ns = lab.activeNamespace;
@@ -118,6 +122,8 @@ mirrors whose destination they were).`,
           );
         } else if (cmd.bools.has("disconnect")) {
           await lab.disconnectVmNic(ns, target, cmd.strings.get("tap")!);
+        } else if (cmd.bools.has("route")) {
+          await lab.routeVms(ns, target, cmd.strings.get("network")!, cmd.strings.get("next-hop")!);
         } else {
           await lab.addVmAddress(ns, target, cmd.strings.get("tap")!, cmd.strings.get("cidr")!);
         }

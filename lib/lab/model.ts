@@ -15,7 +15,15 @@
 
 import type { Backend } from "../backend/backend.ts";
 import { RouterRoom } from "./routers.ts";
-import { formatRouter, resetRouter, type RouterConfig, RouterError } from "./router_config.ts";
+import {
+  addStaticRoute,
+  clearRoutes,
+  formatRouter,
+  resetRouter,
+  type RouterConfig,
+  RouterError,
+  setGateway,
+} from "./router_config.ts";
 import type { CaptureContents } from "../backend/captures.ts";
 import { LabError, TopologyError, VmError } from "../errors.ts";
 import { isMulticastMac, MacError, parseMac } from "../mac.ts";
@@ -431,6 +439,28 @@ export class LabModel {
         throw new RouterError("router-not-found", `no such router ${vm}`);
       }
       this.routers.edit(record, change ?? resetRouter);
+    });
+  }
+
+  /**
+   * Gives VMs a route (`vm net route <vm> <network|default> <next-hop>`): a static route, or the default
+   * gateway, of each VM's router (made on first use), committed at once. `none` as the next hop removes it.
+   *
+   * @throws {VmError} `vm not found: X`.
+   * @throws {LabError} For a network or next hop that is not IPv4, or one the commit refuses.
+   */
+  routeVms(namespace: string, target: string, network: string, via: string): Promise<void> {
+    return this.transaction(async () => {
+      for (const vm of this.vms.targets(namespace, target)) {
+        const id = String(vm.id);
+        await this.editRouter(namespace, id, (config) => {
+          if (network === "default") return setGateway(config, via === "none" ? "" : via);
+          return via === "none"
+            ? clearRoutes(config, "static", network)
+            : addStaticRoute(config, network, via);
+        });
+        await this.commitRouter(namespace, id);
+      }
     });
   }
 

@@ -718,20 +718,28 @@ export interface RouterPlan {
 }
 
 /**
- * The plan of a commit, checking what minimega leaves to minirouter to fail on: each DHCP listen address
+ * The plan of a commit (`nicAddresses`: the addresses the VM's NICs have besides the router's), checking
+ * what minimega leaves to minirouter to fail on: each DHCP listen address
  * and range in the subnet of one of the router's addresses, static leases in it, next hops and gateways
  * reachable through a connected subnet; OSPF, BGP and router advertisements are refused elsewhere.
  *
  * @throws {LabError} With what does not fit and why, e.g. `Cannot commit router r: DHCP range 10.1.0.5 to
  * 10.1.0.9 is outside 10.0.0.0/24, the subnet of listen address 10.0.0.1`.
  */
-export function routerPlan(config: RouterConfig, vm: string): RouterPlan {
+export function routerPlan(
+  config: RouterConfig,
+  vm: string,
+  nicAddresses: readonly (readonly string[])[] = [],
+): RouterPlan {
   const fail = (why: string): never => {
     throw new LabError("invalid-argument", `Cannot commit router ${vm}: ${why}`);
   };
   const addresses = config.nics.map((ips) => ips.filter((ip) => ip !== "dhcp"));
   const dhcpClients = config.nics.flatMap((ips, i) => (ips.includes("dhcp") ? [i] : []));
-  const connected = addresses.flatMap((ips, nic) => ips.map((cidr) => ({ nic, cidr })));
+  // the subnets of the router's addresses, and of those its NICs have already (`vm net ip`)
+  const connected = [addresses, nicAddresses].flatMap((lists) =>
+    lists.flatMap((ips, nic) => ips.map((cidr) => ({ nic, cidr })))
+  );
   const subnetText = (cidr: string) => {
     const { network, prefix } = subnetOf(cidr);
     return `${[24, 16, 8, 0].map((s) => (network >>> s) & 255).join(".")}/${prefix}`;

@@ -111,7 +111,7 @@ export class RouterRoom {
       fail("vm-not-running", `it is not running (state ${vm.state})`);
     }
     const config = router.config;
-    const plan = routerPlan(config, vm.name);
+    const plan = routerPlan(config, vm.name, vm.nics.map((nic) => nic.ips));
     const applies = plan.addresses.some((ips) => ips.length > 0) || plan.dhcpClients.length > 0 ||
       plan.routes.length > 0 || plan.gateway !== "" || plan.dhcpServers.length > 0 || plan.dns.length > 0 ||
       plan.loopbacks.length > 0 || router.committed !== undefined;
