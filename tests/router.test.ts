@@ -1,0 +1,173 @@
+/**
+ * Routers in the lab model, on a backend that records what it is asked to route: what a commit applies
+ * (addresses through the NICs, forwarding and routes through RoutingBackend), re-commits, the typed
+ * RouterHandle, `vm net route`, state files, and what a failed commit leaves.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Lab } from "../lib/api/lab.ts";
+import type { Routing } from "../lib/backend/routing.ts";
+import type { VmSpec } from "../lib/backend/vms.ts";
+import { SimBackend } from "../sim/backend.ts";
+
+/** The simulator, recording each setRouting call (and failing on demand). */
+class RoutingSim extends SimBackend {
+  readonly routings: { vm: string; routing: Routing }[] = [];
+  failNext = false;
+  setRouting(vm: VmSpec, routing: Routing): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error("Cannot set routes: refused"));
+    }
+    this.routings.push({ vm: vm.name, routing: structuredClone(routing) });
+    return Promise.resolve();
+  }
+}
+
+async function routerLab(backend = new RoutingSim()) {
+  const lab = await Lab.open({ backend, seed: 1 });
+  await lab.run("vm config net DMZ CORE");
+  await lab.run("vm launch container r");
+  await lab.run("vm config net DMZ");
+  await lab.run("vm launch container a");
+  await lab.run("vm start all");
+  return { lab, backend };
+}
+
+describe("routers", () => {
+  test("a commit gives the NICs their addresses and sets forwarding and routes", async () => {
+    const { lab, backend } = await routerLab();
+    await using _ = lab;
+    await lab.run("router r interface 0 10.0.0.1/24");
+    await lab.run("router r interface 1 10.1.0.1/24");
+    await lab.run("router r route static 10.2.0.0/24 10.1.0.2");
+    assert.deepEqual(backend.routings, [], "nothing applied before the commit");
+    await lab.run("router r commit");
+    assert.equal(
+      (await lab.run(".columns name,ip vm info")).text,
+      "name | ip\na    | []\nr    | [10.0.0.1, 10.1.0.1]",
+    );
+    assert.deepEqual(backend.routings, [{
+      vm: "r",
+      routing: { forwarding: true, routes: [{ network: "10.2.0.0/24", via: "10.1.0.2" }], gateway: "" },
+    }]);
+    // a second commit: the address taken away goes, the new one comes, routes replaced
+    await lab.run("clear router r interface 1 10.1.0.1/24");
+    await lab.run("router r interface 1 10.1.0.254/24");
+    await lab.run("clear router r route");
+    await lab.run("router r gw 10.0.0.9");
+    await lab.run("router r commit");
+    assert.equal(
+      (await lab.run(".columns name,ip vm info")).text,
+      "name | ip\na    | []\nr    | [10.0.0.1, 10.1.0.254]",
+    );
+    assert.deepEqual(backend.routings.at(-1), {
+      vm: "r",
+      routing: { forwarding: true, routes: [], gateway: "10.0.0.9" },
+    });
+  });
+
+  test("a commit that the backend refuses changes nothing", async () => {
+    const { lab, backend } = await routerLab();
+    await using _ = lab;
+    await lab.run("router r interface 0 10.0.0.1/24");
+    const before = await lab.snapshot();
+    backend.failNext = true;
+    await assert.rejects(lab.run("router r commit"), { message: /Cannot set routes: refused/ });
+    assert.deepEqual(await lab.snapshot(), before);
+    assert.equal((await lab.run(".columns name,ip .filter name=r vm info")).text, "name | ip\nr    | []");
+  });
+
+  test("vm net route holds the route in the VM's router and applies it at once", async () => {
+    const { lab, backend } = await routerLab();
+    await using _ = lab;
+    await lab.run("vm net ip a 0 10.0.0.2/24");
+    await lab.run("vm net route a default 10.0.0.1");
+    await lab.run("vm net route a 10.5.0.0/16 10.0.0.7");
+    assert.deepEqual(backend.routings.at(-1), {
+      vm: "a",
+      routing: {
+        forwarding: true,
+        routes: [{ network: "10.5.0.0/16", via: "10.0.0.7" }],
+        gateway: "10.0.0.1",
+      },
+    });
+    assert.match(
+      (await lab.run("router a")).text,
+      /Default Gateway: 10\.0\.0\.1\nStatic Routes:\n10\.5\.0\.0\/16\t10\.0\.0\.7/,
+    );
+    await lab.run("vm net route a 10.5.0.0/16 none");
+    await lab.run("vm net route a default none");
+    assert.deepEqual(backend.routings.at(-1)!.routing, { forwarding: true, routes: [], gateway: "" });
+  });
+
+  test("the typed RouterHandle configures and applies a whole router in one call, or nothing", async () => {
+    const { lab, backend } = await routerLab();
+    await using _ = lab;
+    const r = lab.namespace().vm("r").router();
+    assert.equal(await r.info(), undefined);
+    await r.configure({
+      interfaces: [["10.0.0.1/24"], ["10.1.0.1/24"]],
+      routes: [{ network: "10.9.0.0/16", via: "10.1.0.9" }],
+    });
+    const info = await r.info();
+    assert.deepEqual(info?.config.nics, [["10.0.0.1/24"], ["10.1.0.1/24"]]);
+    assert.match(info!.text, /^IPs:\nNetwork: 0: \[10\.0\.0\.1\/24\]\nNetwork: 1: \[10\.1\.0\.1\/24\]/);
+    assert.equal(backend.routings.length, 1);
+    const before = await lab.snapshot();
+    await assert.rejects(
+      r.configure({ interfaces: [["10.0.0.1/24"]], gateway: "10.7.7.7" }),
+      { message: "Cannot commit router r: the default gateway 10.7.7.7 is in none of its subnets" },
+    );
+    await assert.rejects(r.configure({ interfaces: [["10.0.0.1"]] }), {
+      code: "invalid-address",
+      message: "invalid IP: 10.0.0.1",
+    });
+    assert.deepEqual(await lab.snapshot(), before);
+    await r.clear();
+    assert.equal(await r.info(), undefined);
+  });
+
+  test("routers live in the state file; a lab without routers writes none", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
+    try {
+      const state = path.join(dir, "lab.json");
+      {
+        await using lab = await Lab.open({ state, seed: 1 });
+        await lab.run("vm config net DMZ CORE");
+        await lab.run("vm launch container r");
+        assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).routers, undefined);
+        await lab.run("router r interface 0 10.0.0.1/24");
+        await lab.run("router r dns 10.0.0.1 r.lab");
+      }
+      await using later = await Lab.open({ state });
+      assert.match(
+        (await later.run("router r")).text,
+        /Network: 0: \[10\.0\.0\.1\/24\][^]*DNS:\n10\.0\.0\.1\tr\.lab/,
+      );
+      await later.run("clear router");
+      assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).routers, undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a namespace destroyed or a VM flushed takes its router along", async () => {
+    const { lab } = await routerLab();
+    await using _ = lab;
+    await lab.run("router a interface 0 10.0.0.2/24");
+    await lab.run("vm kill a");
+    await lab.run("vm flush");
+    await assert.rejects(lab.run("router a"), { message: "vm not found: a" });
+    assert.equal((await lab.snapshot()).routers, undefined);
+    await lab.run("namespace red vm config net X");
+    await lab.run("namespace red vm launch container x");
+    await lab.run("namespace red router x interface 0 10.3.0.1/24");
+    assert.equal((await lab.snapshot()).routers?.length, 1);
+    await lab.run("clear namespace red");
+    assert.equal((await lab.snapshot()).routers, undefined);
+  });
+});
