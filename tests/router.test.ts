@@ -78,7 +78,7 @@ describe("routers", () => {
     backend.failNext = true;
     await assert.rejects(lab.run("router r commit"), { message: /Cannot set routes: refused/ });
     assert.deepEqual(await lab.snapshot(), before);
-    assert.equal((await lab.run(".columns name,ip .filter name=r vm info")).text, "name | ip\nr    | []");
+    assert.equal((await lab.run(".columns name,ip .filter name=r vm info")).text, "name | ip\nr    | [, ]");
   });
 
   test("vm net route holds the route in the VM's router and applies it at once", async () => {
