@@ -205,6 +205,11 @@ const FAILING: readonly string[] = [
   "clear router web route static all nosuch",
   "clear router web route ospf",
   "clear router web route bgp p",
+  // the way out (the simulator has no uplink; bad values first)
+  "nat DMZ 10.0.0.1 eth0",
+  "nat DMZ 10.0.0.1/24 -x",
+  "nat DMZ 10.0.0.1/24 eth0",
+  "clear nat DMZ",
   // namespaces and the language
   "namespace all",
   "namespace bad/name vlans",

@@ -421,6 +421,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "patches",
   "captures",
   "routers",
+  "nats",
   "counters",
 ]);
 

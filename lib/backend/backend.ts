@@ -12,11 +12,18 @@ import type { BridgeBackend } from "./bridges.ts";
 import type { CaptureBackend } from "./captures.ts";
 import type { EndpointBackend } from "./endpoints.ts";
 import type { RoutingBackend } from "./routing.ts";
+import type { UplinkBackend } from "./uplink.ts";
 import type { VmRunner } from "./vms.ts";
 
 /** A backend: bridges and ports, endpoints, VMs and captures, and their lifetime. */
 export interface Backend
-  extends BridgeBackend, EndpointBackend, VmRunner, CaptureBackend, Partial<RoutingBackend> {
+  extends
+    BridgeBackend,
+    EndpointBackend,
+    VmRunner,
+    CaptureBackend,
+    Partial<RoutingBackend>,
+    Partial<UplinkBackend> {
   /** `sim`, `ovs`, or a name of a test's own. */
   readonly name: string;
   /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */

@@ -12,6 +12,7 @@ import { bridgeHandlers } from "./bridge.ts";
 import { captureHandlers } from "./capture.ts";
 import { clearHandlers } from "./clear.ts";
 import { namespaceHandlers } from "./namespace.ts";
+import { natHandlers } from "./nat.ts";
 import { pingHandlers } from "./ping.ts";
 import { routerHandlers } from "./router.ts";
 import type { Session } from "./session.ts";
@@ -42,6 +43,7 @@ export function createRegistry(): Registry<Session> {
     captureHandlers(),
     pingHandlers(),
     routerHandlers(),
+    natHandlers(),
     shellHandlers(),
     clearHandlers(),
   ];

@@ -15,6 +15,7 @@
 
 import type { Backend } from "../backend/backend.ts";
 import { RouterRoom } from "./routers.ts";
+import { NatRoom, natTapName } from "./nat.ts";
 import {
   addStaticRoute,
   clearRoutes,
@@ -43,6 +44,7 @@ import type {
   CaptureRecord,
   LabState,
   MirrorRecord,
+  NatRecord,
   NicConfig,
   TapRecord,
   VmConfigRecord,
@@ -110,6 +112,8 @@ export class LabModel {
   readonly captures: CaptureRoom;
   /** The routers (`router`). */
   readonly routers: RouterRoom;
+  /** The ways out to the host's uplink (`nat`). */
+  readonly nat: NatRoom;
   /** The host taps. */
   readonly taps: TapRoom;
   /** The VMs. */
@@ -151,6 +155,11 @@ export class LabModel {
       config: (ns) => this.vmConfigs.fields(ns),
     });
     this.routers = new RouterRoom(journal, backend, this.vms);
+    this.nat = new NatRoom(journal, backend);
+    this.taps.beforeDestroy = async (tap) => {
+      const nat = this.nat.byTap(tap.name);
+      if (nat !== undefined) await this.nat.close(nat);
+    };
   }
 
   #newVlans(state?: VlansState): Vlans {
@@ -393,6 +402,46 @@ export class LabModel {
     return this.transaction(async () => {
       await this.vms.flush(namespace);
       this.routers.drop((r) => this.vms.byId(r.vm) === undefined);
+    });
+  }
+
+  // ---- the way out ---------------------------------------------------------------------------------
+
+  /**
+   * Gives the VMs of a VLAN the host's uplink (`nat <vlan> <gateway ip/mask> <uplink>`): a host tap
+   * `lwnat<vlan>` on the VLAN with the gateway address, and the backend's masquerading of the VLAN's
+   * subnet out of the uplink. The VMs use the gateway as their default route (`vm net route`).
+   *
+   * @throws {LabError} For a gateway without its subnet, an uplink that cannot be a device, a VLAN that
+   * has a way out or a subnet that overlaps another's, and on the simulator (it has no uplink).
+   */
+  openNat(namespace: string, vlanToken: string, gateway: string, uplink: string): Promise<NatRecord> {
+    return this.transaction(async () => {
+      const vlan = this.lookupVlan(namespace, vlanToken).vlan;
+      this.nat.check(vlan, gateway, uplink);
+      const tap = await this.taps.create(namespace, () => vlan, { name: natTapName(vlan), ip: gateway });
+      const record: NatRecord = { namespace, vlan, tap: tap.name, gateway, uplink };
+      await this.nat.open(record);
+      return record;
+    });
+  }
+
+  /**
+   * Closes the ways out of a namespace, or of one VLAN (`clear nat [vlan]`): their tables go, their taps
+   * too, and the host's forwarding is as it was before the first.
+   *
+   * @throws {LabError} `no way out of VLAN X`.
+   */
+  closeNat(namespace: string, vlanToken?: string): Promise<void> {
+    return this.transaction(async () => {
+      let nats = this.nat.list(namespace);
+      if (vlanToken !== undefined) {
+        const vlan = this.vlans.get(namespace, vlanToken) ??
+          (/^\d+$/.test(vlanToken) ? Number(vlanToken) : undefined);
+        nats = nats.filter((n) => n.vlan === vlan);
+        if (nats.length === 0) throw new LabError("tap-not-found", `no way out of VLAN ${vlanToken}`);
+      }
+      for (const nat of nats) await this.taps.delete(namespace, nat.tap);
     });
   }
 

@@ -45,6 +45,7 @@ export function toState(model: LabModel): LabState {
   const bridges: Record<string, BridgeRecord> = {};
   for (const name of model.bridges.names()) bridges[name] = model.bridges.get(name)!;
   const routers = model.routers.list();
+  const nats = model.nat.list();
   return {
     version: 2,
     active: model.activeNamespace,
@@ -57,6 +58,7 @@ export function toState(model: LabModel): LabState {
     patches: [...model.bridges.patches()],
     captures: model.captures.list(),
     ...(routers.length === 0 ? {} : { routers }),
+    ...(nats.length === 0 ? {} : { nats }),
     counters: {
       vm: model.vms.nextId,
       capture: model.captures.nextId,
@@ -85,6 +87,7 @@ export function fromState(model: LabModel, raw: unknown, setVlans: (state: Vlans
   model.mirrors.load(state.mirrors);
   model.captures.load(settings, state.captures);
   model.routers.load(state.routers ?? []);
+  model.nat.load(state.nats ?? []);
   model.vms.nextId = state.counters.vm;
   model.captures.nextId = state.counters.capture;
   model.ports.nextTap = state.counters.tap;
@@ -148,6 +151,7 @@ function upgrade(raw: unknown): LabState {
   object(state.vlans, "vlans");
   object(state.counters, "counters");
   for (const key of ["vms", "taps", "mirrors", "patches", "captures"] as const) array(state[key], key);
+  if (state.nats !== undefined) array(state.nats, "nats");
   if (state.routers !== undefined) {
     for (const r of array(state.routers, "routers")) {
       const config = object(object(r, "a router").config, "a router's config");

@@ -149,6 +149,20 @@ export interface RouterRecord {
   readonly committed?: RouterPlan;
 }
 
+/** A way out of a VLAN to the host's uplink (`nat`). */
+export interface NatRecord {
+  /** The namespace that opened it. */
+  readonly namespace: string;
+  /** The VLAN. */
+  readonly vlan: number;
+  /** Its host tap on the VLAN, holding the gateway address: `lwnat<vlan>`. */
+  readonly tap: string;
+  /** The gateway address, with the VLAN's subnet: `10.0.0.1/24`. */
+  readonly gateway: string;
+  /** The host's interface to the outside. */
+  readonly uplink: string;
+}
+
 /** The fields of a VM config besides its networks, as minimega's `vm config` sets them. */
 export interface VmConfigFields {
   /** Memory in MiB. @default {"2048"} */
@@ -217,6 +231,8 @@ export interface LabState {
   readonly captures: readonly CaptureRecord[];
   /** The routers, by VM id (missing in files of labwire before routers: none). */
   readonly routers?: readonly RouterRecord[];
+  /** The ways out, by VLAN (missing when there are none). */
+  readonly nats?: readonly NatRecord[];
   /** Ids and names handed out so far. */
   readonly counters: LabCounters;
 }

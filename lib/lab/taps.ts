@@ -48,6 +48,8 @@ export class TapRoom {
   #mirrors: MirrorRoom;
   #macs: MacPool;
   #taps = new Map<string, TapRecord>();
+  /** Called before a tap is destroyed, whatever destroys it (what is built on it goes first). */
+  beforeDestroy: (tap: TapRecord) => Promise<void> = () => Promise.resolve();
 
   /** Makes the room. */
   constructor(
@@ -144,6 +146,7 @@ export class TapRoom {
   }
 
   async #destroy(tap: TapRecord): Promise<void> {
+    await this.beforeDestroy(tap);
     await this.#mirrors.dropUsing([tap.name]);
     await this.#ports.unplug([tap.name], { addresses: () => tap.ips });
     this.#ports.release(tap.name);

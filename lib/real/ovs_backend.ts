@@ -32,6 +32,7 @@ import type { AddedBridge, MirrorSpec, PortSpec, RemovePortsOptions } from "../b
 import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
 import type { PingReport } from "../backend/endpoints.ts";
 import type { Routing } from "../backend/routing.ts";
+import type { UplinkSpec } from "../backend/uplink.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
@@ -888,6 +889,90 @@ export class OvsBackend implements Backend {
       batch.add("route", "replace", "default", "via", routing.gateway, "proto", "static");
     }
     await batch.run();
+  }
+
+  /**
+   * Opens a way out: forwarding on in the host's namespace (labwire's tables remember the setting it
+   * had before the first way out, in their names: `labwire_nat_f0_<tap>`), then one nftables table of its
+   * own (`nft -f -`, so all of it or nothing): the subnet masqueraded out of the uplink; forwarding
+   * between the tap and the uplink only, answers back; from the lab to the host only answers and ICMP.
+   *
+   * @throws {Error} `Cannot open a way out through X: no such interface`, `nft is not installed`, or what
+   * nft or sysctl refuse (then nothing stays changed).
+   */
+  async openUplink(spec: UplinkSpec): Promise<void> {
+    if (which("nft") === undefined) {
+      throw new Error("Cannot open a way out: nft is not installed (apt-get install nftables)");
+    }
+    const link = await this.#exec("ip").args("-j", "link", "show", "dev", spec.uplink).noThrow().run();
+    if (link.code !== 0) throw new Error(`Cannot open a way out through ${spec.uplink}: no such interface`);
+    const tables = await this.#natTables();
+    const was = tables[0]?.forwarding ??
+      (await this.#exec("sysctl").args("-n", "net.ipv4.ip_forward").text()).trim();
+    const table = `labwire_nat_f${was === "1" ? 1 : 0}_${spec.tap}`;
+    const q = (s: string) => JSON.stringify(s);
+    const ruleset = [
+      `table ip ${table} {`,
+      "  chain postrouting {",
+      "    type nat hook postrouting priority srcnat; policy accept;",
+      `    ip saddr ${spec.subnet} oifname ${q(spec.uplink)} masquerade`,
+      "  }",
+      "  chain forward {",
+      "    type filter hook forward priority filter; policy accept;",
+      `    iifname ${q(spec.tap)} oifname ${q(spec.uplink)} ip saddr ${spec.subnet} accept`,
+      `    iifname ${q(spec.uplink)} oifname ${q(spec.tap)} ct state established,related accept`,
+      `    iifname ${q(spec.tap)} drop`,
+      `    oifname ${q(spec.tap)} drop`,
+      "  }",
+      "  chain input {",
+      "    type filter hook input priority filter; policy accept;",
+      `    iifname ${q(spec.tap)} ct state established,related accept`,
+      `    iifname ${q(spec.tap)} ip protocol icmp accept`,
+      `    iifname ${q(spec.tap)} drop`,
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+    await this.#exec("nft").args("-f", "-").stdin(ruleset).run();
+    try {
+      await this.#exec("sysctl").args("-q", "-w", "net.ipv4.ip_forward=1").run();
+    } catch (error) {
+      await this.#exec("nft").args("delete", "table", "ip", table).noThrow().run();
+      throw error;
+    }
+  }
+
+  /**
+   * Closes a way out: its table goes, and when it was labwire's last, the host's forwarding gets back the
+   * setting it had before the first (from the table's name).
+   */
+  async closeUplink(spec: UplinkSpec): Promise<void> {
+    if (which("nft") === undefined) return;
+    const tables = await this.#natTables();
+    const mine = tables.filter((t) => t.tap === spec.tap);
+    for (const t of mine) await this.#exec("nft").args("delete", "table", "ip", t.name).noThrow().run();
+    const left = tables.filter((t) => t.tap !== spec.tap);
+    if (left.length === 0 && mine[0] !== undefined) {
+      await this.#exec("sysctl").args("-q", "-w", `net.ipv4.ip_forward=${mine[0].forwarding}`).run();
+    }
+  }
+
+  /** labwire's way-out tables in the host's nftables, with the forwarding setting each remembers. */
+  async #natTables(): Promise<{ name: string; tap: string; forwarding: string }[]> {
+    const r = await this.#exec("nft").args("-j", "list", "tables", "ip").noThrow().run();
+    if (r.code !== 0) return [];
+    const found: { name: string; tap: string; forwarding: string }[] = [];
+    try {
+      for (
+        const item of (JSON.parse(r.stdout) as { nftables?: { table?: { name?: string } }[] }).nftables ?? []
+      ) {
+        const m = /^labwire_nat_f([01])_(.+)$/.exec(item.table?.name ?? "");
+        if (m !== null) found.push({ name: m[0], tap: m[2]!, forwarding: m[1]! });
+      }
+    } catch {
+      // not JSON: no tables to speak of
+    }
+    return found;
   }
 
   /** The KVM VMs among `vms` whose QEMU is gone though nobody killed it, each with why. */
