@@ -167,7 +167,7 @@ describe("a lab in a state file, read", () => {
         await lab.run("vlans add DMZ 200");
       }
       const doc = JSON.parse(readFileSync(state, "utf8"));
-      doc.routers = [{ name: "r1", from: "a newer labwire" }];
+      doc.tunnels = [{ name: "t1", from: "a newer labwire" }];
       doc.zzz = 1;
       writeFileSync(state, JSON.stringify(doc));
       {
@@ -176,7 +176,7 @@ describe("a lab in a state file, read", () => {
         await lab.run("vm launch container web");
       }
       const after = JSON.parse(readFileSync(state, "utf8"));
-      assert.deepEqual(after.routers, [{ name: "r1", from: "a newer labwire" }]);
+      assert.deepEqual(after.tunnels, [{ name: "t1", from: "a newer labwire" }]);
       assert.equal(after.zzz, 1);
       assert.match(JSON.stringify(after.vlans), /CORE/);
       assert.equal(after.vms.length, 1);
