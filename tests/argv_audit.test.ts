@@ -11,9 +11,10 @@ import assert from "node:assert/strict";
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
-import { createExec, FakeRunner } from "../lib/exec.ts";
+import { createExec } from "../lib/exec.ts";
 import { Lab } from "../lib/api/lab.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
+import { fakeOvsHost } from "./_fixtures/fake_host.ts";
 import { withPath } from "./_fixtures/fake_path.ts";
 
 /** The hostile word: an option of no program labwire runs, so a fake never mistakes it for its own. */
@@ -52,29 +53,7 @@ function misuse(argv: readonly string[], stdin: string): string | undefined {
 
 test("no user word becomes an option of ovs-vsctl, ip, tcpdump, QEMU, dhclient or any program run", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-argv-"));
-  const seen: { argv: string[]; stdin: string }[] = [];
-  const runner = new FakeRunner();
-  runner.on("ovs-vsctl", (argv, options) => {
-    seen.push({ argv: [...argv], stdin: options.stdin ?? "" });
-    if (argv.includes("datapath_types")) return { stdout: "[netdev]\n" };
-    const checks = argv.filter((a) => a === "Interface").length;
-    if (argv.includes("get") && checks > 0) return { stdout: "[]\n1\n".repeat(checks) };
-    return {};
-  });
-  for (const program of PROGRAMS) {
-    runner.on(program, (argv, options) => {
-      seen.push({ argv: [...argv], stdin: options.stdin ?? "" });
-      if (program === "tcpdump") {
-        options.onStderr?.(
-          "tcpdump: listening on x, link-type EN10MB (Ethernet), snapshot length 1600 bytes\n",
-        );
-        return new Promise((resolve) => {
-          options.signal?.addEventListener("abort", () => resolve({ code: 0 }), { once: true });
-        });
-      }
-      return {};
-    });
-  }
+  const { runner, calls: seen } = fakeOvsHost(["ovs-vsctl", ...PROGRAMS]);
   const cwd = process.cwd();
   process.chdir(dir); // relative capture paths land here
   try {

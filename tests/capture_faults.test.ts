@@ -12,6 +12,21 @@ import { readPcapFile } from "../lib/wire/pcap_file.ts";
 
 const FULL = "/dev/full";
 
+/** A lab of two running VMs on DMZ, 10.0.0.1 and 10.0.0.2, that warns into `warnings`. */
+async function twoVms(warnings: string[]): Promise<Lab> {
+  const lab = await Lab.open({ seed: 1, onWarning: (w) => warnings.push(w) });
+  for (
+    const line of [
+      "vm config net DMZ",
+      "vm launch container a,b",
+      "vm net ip a 0 10.0.0.1/24",
+      "vm net ip b 0 10.0.0.2/24",
+      "vm start all",
+    ]
+  ) await lab.run(line);
+  return lab;
+}
+
 test("a capture on a full disk fails and names its file; the ping it watched and other captures go on", {
   skip: fs.existsSync(FULL) ? false : `needs ${FULL}`,
 }, async () => {
@@ -19,12 +34,7 @@ test("a capture on a full disk fails and names its file; the ping it watched and
   try {
     const warnings: string[] = [];
     const good = path.join(dir, "good.pcap");
-    await using lab = await Lab.open({ seed: 1, onWarning: (w) => warnings.push(w) });
-    await lab.run("vm config net DMZ");
-    await lab.run("vm launch container a,b");
-    await lab.run("vm net ip a 0 10.0.0.1/24");
-    await lab.run("vm net ip b 0 10.0.0.2/24");
-    await lab.run("vm start all");
+    await using lab = await twoVms(warnings);
     const ns = lab.namespace();
     const full = await ns.capture(lab.bridge("mega_bridge"), { file: FULL });
     await lab.run(`capture pcap vm b 0 ${good}`);
@@ -53,12 +63,7 @@ test("a capture that fails while frames pass (a chunk filling up) does not fail 
   skip: fs.existsSync(FULL) ? false : `needs ${FULL}`,
 }, async () => {
   const warnings: string[] = [];
-  await using lab = await Lab.open({ seed: 1, onWarning: (w) => warnings.push(w) });
-  await lab.run("vm config net DMZ");
-  await lab.run("vm launch container a,b");
-  await lab.run("vm net ip a 0 10.0.0.1/24");
-  await lab.run("vm net ip b 0 10.0.0.2/24");
-  await lab.run("vm start all");
+  await using lab = await twoVms(warnings);
   await lab.run(`capture pcap bridge mega_bridge ${FULL}`);
   // 1 MiB of buffer fills after about 9,200 frames of 98 bytes and 16 of record header: 6,000 pings
   const result = await lab.run("ping a:0 10.0.0.2 6000");

@@ -5,36 +5,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createExec, FakeRunner } from "../lib/exec.ts";
+import { createExec } from "../lib/exec.ts";
 import { Lab } from "../lib/api/lab.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
+import { fakeOvsHost } from "./_fixtures/fake_host.ts";
 import { withPath } from "./_fixtures/fake_path.ts";
 
 const PROGRAMS = ["ovs-vsctl", "ip", "ethtool", "nft", "tcpdump", "qemu-system-x86_64", "dhclient", "ping"];
 
 /** A host with every program but `missing`, each answering success (ovs-vsctl as Open vSwitch would). */
-function host(missing: string): FakeRunner {
-  const runner = new FakeRunner();
-  for (const program of PROGRAMS) {
-    if (program === missing) continue;
-    runner.on(program, (argv, options) => {
-      if (program === "ovs-vsctl") {
-        if (argv.includes("datapath_types")) return { stdout: "[netdev]\n" };
-        const checks = argv.filter((a) => a === "Interface").length;
-        if (argv.includes("get") && checks > 0) return { stdout: "[]\n1\n".repeat(checks) };
-      }
-      if (program === "tcpdump") {
-        options.onStderr?.(
-          "tcpdump: listening on x, link-type EN10MB (Ethernet), snapshot length 1600 bytes\n",
-        );
-        return new Promise((resolve) => {
-          options.signal?.addEventListener("abort", () => resolve({ code: 0 }), { once: true });
-        });
-      }
-      return {};
-    });
-  }
-  return runner;
+function host(missing: string) {
+  return fakeOvsHost(PROGRAMS.filter((p) => p !== missing)).runner;
 }
 
 /** The lines that set the lab up, and the one that needs `program`, with the error it must give. */
