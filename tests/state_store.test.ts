@@ -318,7 +318,7 @@ describe("StateStore", () => {
     assert.equal(procStart(await deadPid()), null);
   });
 
-  test("update() sweeps the temporary files of dead writers, and old ones of anyone", async () => {
+  test("update() sweeps the temporary files and claims of dead writers, and old ones of anyone", async () => {
     await withTempDir(async (dir) => {
       const file = path.join(dir, "lab.json");
       const tag = createHash("sha256").update(os.hostname()).digest("hex").slice(0, 8);
@@ -340,6 +340,21 @@ describe("StateStore", () => {
       ];
       for (const name of [...swept, ...kept]) writeFileSync(path.join(dir, name), "x");
       for (const name of swept.slice(3)) setAge(path.join(dir, name), 120_000);
+      // claims on locks that are gone: a dead writer's goes, a live one's stays (it is mid-way)
+      const host = os.hostname();
+      writeLock(path.join(dir, "lab.json.lock.gone-1.claim"), {
+        pid: dead,
+        hostname: host,
+        time: 0,
+        token: "c1",
+      });
+      writeLock(path.join(dir, "lab.json.lock.gone-2.claim"), {
+        pid: process.pid,
+        hostname: host,
+        time: Date.now(),
+        token: "c2",
+      });
+      kept.push("lab.json.lock.gone-2.claim");
       const store = new StateStore(file, { initial });
       await store.update((doc) => void doc.counter++);
       assert.deepEqual(readdirSync(dir).sort(), ["lab.json", ...kept].sort());

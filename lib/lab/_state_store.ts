@@ -534,7 +534,7 @@ export class StateStore<T> {
           heartbeatHandle.utimes(now, now).catch(() => {});
         }, Math.max(1, Math.floor(this.#staleMs / 3)));
         heartbeat.unref();
-        await this.#sweep().catch(() => {}); // best effort: a sweep that fails leaves debris, no harm
+        await this.#sweep(info.token).catch(() => {}); // best effort: a sweep that fails leaves debris, no harm
         return { token: info.token, handle, heartbeat };
       }
       let seen: Seen | undefined;
@@ -554,20 +554,35 @@ export class StateStore<T> {
   }
 
   /**
-   * Removes the temporary files that writers killed mid-write left beside the state file. Run by the
-   * lock's holder, right after taking it: the only writer of the document's temporary files (`.tmp`) is
+   * Removes the temporary files that writers killed mid-write left beside the state file, and claims on
+   * locks that are gone whose writer is dead. Run by the lock's holder, right after taking it: the only writer of the document's temporary files (`.tmp`) is
    * the holder, so another one is a dead or ex-holder's; lock and claim files being made (`.new`) live a
    * few file operations. Each name holds its writer's pid and host tag: a file of this host whose pid
    * is dead goes at once, any other once older than a minute (a writer frozen that long lost the lock
    * anyway; if it wakes, its link or rename fails and it retries or reports the failed write).
    */
-  async #sweep(): Promise<void> {
+  async #sweep(token: string): Promise<void> {
     const dir = path.dirname(this.path);
     const base = `${path.basename(this.path)}.`;
     const now = Date.now();
     for (const name of await fs.readdir(dir)) {
       if (!name.startsWith(base)) continue;
       const rest = name.slice(base.length);
+      // a claim on a lock that is not ours, so no longer there (a process killed while releasing or
+      // breaking it): nobody can use it, and one whose writer is dead or frozen goes
+      const claimOf = /^lock\.([A-Za-z0-9-]{1,100})\.claim$/.exec(rest);
+      if (claimOf !== null) {
+        const claimPath = path.join(dir, name);
+        const seen = claimOf[1] === token ? undefined : await see(claimPath);
+        if (seen !== undefined && isStale(seen, this.#staleMs)) await removeAbandonedClaim(claimPath, seen);
+        continue;
+      }
+      // a claim set aside by a process killed while removing it: it goes with its writer
+      if (/^lock\.[A-Za-z0-9-]{1,100}\.claim\.[0-9a-f-]{36}\.stale$/.test(rest)) {
+        const seen = await see(path.join(dir, name));
+        if (seen === undefined || isStale(seen, this.#staleMs)) await unlinkQuiet(path.join(dir, name));
+        continue;
+      }
       const named = TEMP_NAME.exec(rest);
       if (named === null && !OLD_TEMP_NAME.test(rest)) continue;
       const file = path.join(dir, name);
