@@ -40,6 +40,7 @@ export type {
   LabState,
   MirrorRecord,
   NamespaceRecord,
+  NatRecord,
   NicConfig,
   NicRecord,
   PatchRecord,

@@ -144,6 +144,28 @@ describe("the way out on real Open vSwitch", { skip, timeout: 180_000 }, () => {
     assert.deepEqual(after.links.filter((l: string) => l.startsWith("lwnat")), []);
   });
 
+  test("the typed API opens, lists and closes a way out", async () => {
+    const before0 = await hostState();
+    const { Lab } = await import("../lib/api/lab.ts");
+    await using typed = await Lab.open({ backend: lab.backend, seed: "nat-typed" });
+    const ns = typed.namespace();
+    const nat = await ns.openWayOut("LAN", { gateway: "10.94.0.1/24", uplink: UPLINK });
+    assert.deepEqual(nat, {
+      namespace: "minimega",
+      vlan: 101,
+      tap: "lwnat101",
+      gateway: "10.94.0.1/24",
+      uplink: UPLINK,
+    });
+    assert.deepEqual((await ns.waysOut()).map((n) => n.tap), ["lwnat101"]);
+    await ns.closeWayOut("LAN");
+    assert.deepEqual(await ns.waysOut(), []);
+    // the typed lab made its bridge meanwhile: compare what the way out changes
+    const [after, was] = [JSON.parse(await hostState()), JSON.parse(before0)];
+    assert.deepEqual([after.forwarding, after.tables], [was.forwarding, was.tables]);
+    assert.deepEqual(after.links.filter((l: string) => l.startsWith("lwnat")), []);
+  });
+
   test("an uplink that does not exist is refused, and nothing changes", async () => {
     const before0 = await hostState();
     const before = JSON.stringify(lab.toJSON());

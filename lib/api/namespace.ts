@@ -17,7 +17,7 @@ import {
   vmInfo,
 } from "../lab/info.ts";
 import type { PingResult } from "../lab/reach.ts";
-import type { MirrorRecord, VmConfigRecord, VmType } from "../lab/records.ts";
+import type { MirrorRecord, NatRecord, VmConfigRecord, VmType } from "../lab/records.ts";
 import { checkVmName } from "../lab/rules.ts";
 import type { VmConfigField } from "../lab/vm_configs.ts";
 import type { LabCore } from "./_core.ts";
@@ -326,6 +326,28 @@ export class Namespace {
   /** The namespace's captures, by id, as `capture` lists them. */
   captures(): Promise<CaptureInfo[]> {
     return this.#core.read((model) => captureInfo(model, this.name));
+  }
+
+  /**
+   * Gives the VMs of a VLAN the host's uplink (`nat <vlan> <gateway> <uplink>`, Open vSwitch only): a
+   * host tap on the VLAN holds `gateway` (`10.0.0.1/24`), and the VLAN's subnet is masqueraded out of
+   * `uplink`. The VMs route through the gateway ({@linkcode NicHandle.vm}`.router()`, or `vm net route`).
+   *
+   * @throws {LabError} As the command: a bad gateway or uplink, a VLAN that has a way out, an
+   * overlapping subnet, or the simulator (`unsupported`).
+   */
+  openWayOut(vlan: string | number, options: { gateway: string; uplink: string }): Promise<NatRecord> {
+    return this.#core.op((model) => model.openNat(this.name, String(vlan), options.gateway, options.uplink));
+  }
+
+  /** Closes the namespace's ways out, or one VLAN's (`clear nat [vlan]`): the host is as it was. */
+  closeWayOut(vlan?: string | number): Promise<void> {
+    return this.#core.op((model) => model.closeNat(this.name, vlan === undefined ? undefined : String(vlan)));
+  }
+
+  /** The namespace's ways out, by VLAN, as `nat` lists them. */
+  waysOut(): Promise<NatRecord[]> {
+    return this.#core.read((model) => model.nat.list(this.name));
   }
 
   /** Sets the snaplen and BPF filter of the namespace's new captures (`capture pcap snaplen|filter`). */
