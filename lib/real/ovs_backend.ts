@@ -34,7 +34,7 @@ import type { PingReport } from "../backend/endpoints.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
-import { type Cmd, createExec, ExecError, which } from "../exec.ts";
+import { type Cmd, createExec, ExecError, execInNetns, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
 import {
@@ -56,7 +56,20 @@ export interface OvsBackendOptions {
   exec?: (program: string) => Cmd;
   /** Variables for ovs-vsctl (`OVS_RUNDIR`, ...). @default {the process's} */
   env?: Record<string, string>;
-  /** The prefix of the namespaces labwire makes for container VMs. @default {"labwire-"} */
+  /**
+   * The network namespace of the Open vSwitch (its ovs-vswitchd): every program the backend runs on the
+   * host side (ip, ovs-vsctl, tcpdump, ping from host taps, QEMU, dhclient, ethtool, nft, sysctl) runs
+   * in it ({@linkcode Cmd.inNetns}), so the lab's bridges, taps and captures live there, and two labs in
+   * two namespaces, each with an OVS of its own, may use the same names. `undefined` is the host's own
+   * namespace, where a lab is reachable from the host.
+   * @default {`LABWIRE_OVS_NETNS` of `env` (of the process's environment without `env`), else the host's}
+   */
+  ovsNetns?: string;
+  /**
+   * The prefix of the namespaces labwire makes for container VMs. Namespace names are host-wide, so with
+   * an `ovsNetns` the default is per OVS namespace.
+   * @default {"labwire-", or `<ovsNetns>-` with an `ovsNetns`}
+   */
   namespacePrefix?: string;
   /**
    * Where KVM VMs keep their QMP sockets, consoles and PID files, one folder per VM (`<namespace>-<name>`).
@@ -74,6 +87,9 @@ export interface OvsBackendOptions {
   /** Receives warnings (a trunk to an interface that does not exist yet). @default {() => {}} */
   onWarning?: (message: string) => void;
 }
+
+/** The variable that names the network namespace of the Open vSwitch ({@linkcode OvsBackendOptions.ovsNetns}). */
+export const OVS_NETNS_ENV = "LABWIRE_OVS_NETNS";
 
 /** The `external_ids` key of a container NIC's port that names its namespace. */
 const NETNS_KEY = "labwire-netns";
@@ -165,20 +181,30 @@ export class OvsBackend implements Backend {
   #keptAddresses = new Map<string, string[]>();
   /** Namespaces this process made silent and has not let answer since (so a launch pauses them once). */
   #silent = new Set<string>();
+  /** The network namespace of the Open vSwitch, if not the host's. */
+  readonly ovsNetns: string | undefined;
+  /** Runs host-side programs of this process's own namespace (`ip netns pids`). */
+  #hostExec: (program: string) => Cmd;
+  /** Processes in {@linkcode OvsBackend.ovsNetns} (its ovs-vswitchd), whose /proc/PID/net shows its devices. */
+  #netnsPids: number[] = [];
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
-    this.#exec = options.exec ?? createExec();
+    this.#hostExec = options.exec ?? createExec();
+    const ovsNetns = options.ovsNetns ?? ((options.env ?? process.env)[OVS_NETNS_ENV] || undefined);
+    this.ovsNetns = ovsNetns;
+    this.#exec = execInNetns(this.#hostExec, ovsNetns);
     this.ovs = new Ovs({ exec: this.#exec, ...(options.env === undefined ? {} : { env: options.env }) });
     this.#env = options.env;
     this.#netns = new Netns({ exec: this.#exec });
-    this.#prefix = options.namespacePrefix ?? "labwire-";
+    this.#prefix = options.namespacePrefix ?? (ovsNetns === undefined ? "labwire-" : `${ovsNetns}-`);
     this.#warn = options.onWarning ?? (() => {});
     this.keepsVms = options.keepVms ?? false;
     if (this.keepsVms && options.runDir === undefined) {
       throw new TypeError("Cannot make OvsBackend as 'keepVms' needs a 'runDir' that later processes find");
     }
-    this.#runDir = options.runDir ?? path.join(os.tmpdir(), `labwire-kvm-${process.pid}`);
+    this.#runDir = options.runDir ??
+      path.join(os.tmpdir(), `labwire-kvm-${process.pid}${ovsNetns === undefined ? "" : `-${ovsNetns}`}`);
     this.#ownRunDir = options.runDir === undefined;
     this.#kvm = new Kvm({
       exec: this.#exec,
@@ -199,11 +225,30 @@ export class OvsBackend implements Backend {
 
   /** Checks once that OVS answers, so that the first step fails with one clear sentence if it does not. */
   #ready(): Promise<void> {
-    this.#checked ??= this.ovs.check().catch((error) => {
+    this.#checked ??= this.#findNetns().then(() => this.ovs.check()).catch((error) => {
       this.#checked = undefined;
       throw error;
     });
     return this.#checked;
+  }
+
+  /**
+   * With an {@linkcode OvsBackend.ovsNetns}: checks that it exists and notes its processes (for
+   * {@linkcode OvsBackend.nameInUse}).
+   *
+   * @throws {Error} `Cannot use Open vSwitch in network namespace NS: ...` when it does not exist.
+   */
+  async #findNetns(): Promise<void> {
+    if (this.ovsNetns === undefined) return;
+    const r = await this.#hostExec("ip").args("netns", "pids", this.ovsNetns).timeout(10_000).noThrow().run();
+    if (r.code !== 0) {
+      const why = r.stderr.trim() || `ip exited with code ${r.code}`;
+      throw new Error(
+        `Cannot use Open vSwitch in network namespace ${this.ovsNetns}: ${why} (start one there with: ` +
+          `scripts/ovs-sandbox.sh start DIR --netns ${this.ovsNetns})`,
+      );
+    }
+    this.#netnsPids = r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
   }
 
   /**
@@ -269,6 +314,7 @@ export class OvsBackend implements Backend {
       }
     }
     // a NIC kept unplugged (vm net disconnect) comes back as it is: only new devices are made
+    if (this.ovsNetns !== undefined && !this.#netnsPids.some(isAlive)) await this.#findNetns();
     const newTaps = taps.filter((tap) => !this.nameInUse(tap));
     const newVeths = veths.filter((v) => !this.nameInUse(v.hostEnd));
     const tapBatch = this.#batch();
@@ -326,12 +372,19 @@ export class OvsBackend implements Backend {
       batch.add("link", "set", "dev", port.name, "up");
     }
     await batch.run();
-    for (const port of ports) {
-      if (port.role !== "host") continue;
-      // one endpoint on one VLAN: no answers for the host's other addresses (Linux's weak host model)
-      for (const [key, value] of [["arp_ignore", "1"], ["arp_announce", "2"]] as const) {
-        fs.writeFileSync(`/proc/sys/net/ipv4/conf/${port.name}/${key}`, value);
-      }
+    // one endpoint on one VLAN: no answers for the host's other addresses (Linux's weak host model)
+    const settings = ports.filter((p) => p.role === "host").flatMap((p) =>
+      [["arp_ignore", "1"], ["arp_announce", "2"]].map((
+        [key, value],
+      ) => [`net/ipv4/conf/${p.name}/${key}`, value!])
+    );
+    if (settings.length === 0) return;
+    if (this.ovsNetns === undefined) {
+      for (const [key, value] of settings) fs.writeFileSync(`/proc/sys/${key}`, value!);
+    } else {
+      // /proc/sys/net is the writer's namespace's: sysctl in the OVS's
+      await this.#exec("sysctl").args("-q", "-w", ...settings.map(([key, value]) => `${key}=${value}`))
+        .timeout(10_000).run();
     }
   }
 
@@ -686,9 +739,24 @@ export class OvsBackend implements Backend {
     if (killed !== undefined) throw killed;
   }
 
-  /** Whether the host has a network device of that name (minimega's tap names skip them). */
+  /**
+   * Whether the host (the OVS namespace, with an {@linkcode OvsBackend.ovsNetns}) has a network device of
+   * that name (minimega's tap names skip them). In an OVS namespace the devices are read from
+   * /proc/PID/net/dev of a process there (its ovs-vswitchd), found when the backend first reaches OVS;
+   * before that, no name is in use.
+   */
   nameInUse(name: string): boolean {
-    return fs.existsSync(`/sys/class/net/${name}`);
+    if (this.ovsNetns === undefined) return fs.existsSync(`/sys/class/net/${name}`);
+    for (const pid of this.#netnsPids) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/net/dev`, "utf8");
+      } catch {
+        continue; // that process is gone
+      }
+      return text.split("\n").some((line) => line.split(":")[0]!.trim() === name);
+    }
+    return false;
   }
 
   /**
@@ -935,6 +1003,16 @@ function sizeOf(file: string): number {
     return fs.statSync(file).size;
   } catch {
     return -1;
+  }
+}
+
+/** Whether a process with this PID exists. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
