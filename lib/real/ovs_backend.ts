@@ -34,7 +34,7 @@ import type { PingReport } from "../backend/endpoints.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
-import { type Cmd, createExec, ExecError, execInNetns, which } from "../exec.ts";
+import { type Cmd, createExec, ExecError, execInNetns, NETNS_RUN_DIR, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
 import {
@@ -185,8 +185,8 @@ export class OvsBackend implements Backend {
   readonly ovsNetns: string | undefined;
   /** Runs host-side programs of this process's own namespace (`ip netns pids`). */
   #hostExec: (program: string) => Cmd;
-  /** Processes in {@linkcode OvsBackend.ovsNetns} (its ovs-vswitchd), whose /proc/PID/net shows its devices. */
-  #netnsPids: number[] = [];
+  /** A process in {@linkcode OvsBackend.ovsNetns} (its ovs-vswitchd), whose /proc/PID/net shows its devices. */
+  #netnsPid: number | undefined;
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
@@ -233,8 +233,7 @@ export class OvsBackend implements Backend {
   }
 
   /**
-   * With an {@linkcode OvsBackend.ovsNetns}: checks that it exists and notes its processes (for
-   * {@linkcode OvsBackend.nameInUse}).
+   * With an {@linkcode OvsBackend.ovsNetns}: checks that it exists.
    *
    * @throws {Error} `Cannot use Open vSwitch in network namespace NS: ...` when it does not exist.
    */
@@ -248,7 +247,30 @@ export class OvsBackend implements Backend {
           `scripts/ovs-sandbox.sh start DIR --netns ${this.ovsNetns})`,
       );
     }
-    this.#netnsPids = r.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
+  }
+
+  /**
+   * A process in the OVS namespace: the one found last while it is still there, else the first of /proc
+   * whose network namespace is the one `/run/netns/NAME` holds; `undefined` when there is none.
+   */
+  #processInNetns(): number | undefined {
+    let want: string;
+    try {
+      want = `net:[${fs.statSync(`${NETNS_RUN_DIR}/${this.ovsNetns}`).ino}]`;
+    } catch {
+      return undefined; // no such namespace
+    }
+    const inNetns = (pid: number | string) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/ns/net`) === want;
+      } catch {
+        return false; // gone, or not ours to read
+      }
+    };
+    if (this.#netnsPid !== undefined && inNetns(this.#netnsPid)) return this.#netnsPid;
+    const found = fs.readdirSync("/proc").find((entry) => /^\d+$/.test(entry) && inNetns(entry));
+    this.#netnsPid = found === undefined ? undefined : Number(found);
+    return this.#netnsPid;
   }
 
   /**
@@ -314,7 +336,6 @@ export class OvsBackend implements Backend {
       }
     }
     // a NIC kept unplugged (vm net disconnect) comes back as it is: only new devices are made
-    if (this.ovsNetns !== undefined && !this.#netnsPids.some(isAlive)) await this.#findNetns();
     const newTaps = taps.filter((tap) => !this.nameInUse(tap));
     const newVeths = veths.filter((v) => !this.nameInUse(v.hostEnd));
     const tapBatch = this.#batch();
@@ -741,22 +762,20 @@ export class OvsBackend implements Backend {
 
   /**
    * Whether the host (the OVS namespace, with an {@linkcode OvsBackend.ovsNetns}) has a network device of
-   * that name (minimega's tap names skip them). In an OVS namespace the devices are read from
-   * /proc/PID/net/dev of a process there (its ovs-vswitchd), found when the backend first reaches OVS;
-   * before that, no name is in use.
+   * that name (minimega's tap names skip them). The devices of an OVS namespace are read from
+   * /proc/PID/net/dev of a process in it (its ovs-vswitchd); with no process there, no name is in use.
    */
   nameInUse(name: string): boolean {
     if (this.ovsNetns === undefined) return fs.existsSync(`/sys/class/net/${name}`);
-    for (const pid of this.#netnsPids) {
-      let text: string;
-      try {
-        text = fs.readFileSync(`/proc/${pid}/net/dev`, "utf8");
-      } catch {
-        continue; // that process is gone
-      }
-      return text.split("\n").some((line) => line.split(":")[0]!.trim() === name);
+    const pid = this.#processInNetns();
+    if (pid === undefined) return false;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/net/dev`, "utf8");
+    } catch {
+      return false; // it exited meanwhile
     }
-    return false;
+    return text.split("\n").some((line) => line.split(":")[0]!.trim() === name);
   }
 
   /**
@@ -1003,16 +1022,6 @@ function sizeOf(file: string): number {
     return fs.statSync(file).size;
   } catch {
     return -1;
-  }
-}
-
-/** Whether a process with this PID exists. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
