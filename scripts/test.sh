@@ -8,12 +8,16 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 status=0
+real_jobs=${LABWIRE_REAL_JOBS:-3}
 strip() { sed 's/\x1b\[[0-9;]*m//g'; }
 
-echo "== deno test (unit, golden, doc examples; then the real-system tests, one file at a time)"
-# tests/*_real.test.ts start private Open vSwitch sandboxes and network namespaces: the userspace datapath
-# names a bridge's host device after the bridge, so two sandboxes must not run at once
-real=(tests/*_real.test.ts)
+echo "== deno test (unit, golden, doc examples; then the real-system tests, $real_jobs files at a time)"
+# tests/*_real.test.ts start private Open vSwitch sandboxes, each in a network namespace of its own
+# (tests/_fixtures/real.ts): they run side by side, each file in a deno process of its own (names made from
+# the PID stay apart), at most LABWIRE_REAL_JOBS (default 3) at once; their output follows in file order
+# the slowest first, so that the pool does not end waiting for one of them
+real=(tests/scenarios_real.test.ts tests/backend_contract_real.test.ts tests/cli_ovs_real.test.ts)
+for f in tests/*_real.test.ts; do [[ " ${real[*]} " == *" $f "* ]] || real+=("$f"); done
 # test files that change this process's environment (a fake PATH, LABWIRE_ACCEL) run on their own, after the
 # others: `deno test --parallel` runs files side by side in one process, and a fake tcpdump first on the PATH
 # of one file's test would answer another file's real tcpdump
@@ -22,7 +26,23 @@ for f in tests/*.test.ts; do
   [[ $f == *_real.test.ts ]] && continue
   if grep -qE 'withPath\(|process\.env(\.[A-Z_]+|\[[^]]+\]) = |delete process\.env' "$f"; then serial+=("$f"); else unit+=("$f"); fi
 done
-{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && deno test -A "${real[@]}"; } \
+# Runs the real test files in a pool of $real_jobs deno processes; prints each file's output once it is done,
+# in file order, and how long the phase took; fails if one failed.
+run_real() {
+  local i n failed=0 start=$SECONDS
+  for ((i = 0; i < ${#real[@]}; i++)); do
+    while (($(jobs -rp | wc -l) >= real_jobs)); do wait -n || true; done
+    { deno test -A "${real[i]}" >"$log/real-$i" 2>&1; echo $? >"$log/real-$i.rc"; } &
+  done
+  wait
+  for ((n = 0; n < i; n++)); do
+    cat "$log/real-$n"
+    [[ $(cat "$log/real-$n.rc" 2>/dev/null) == 0 ]] || failed=1
+  done
+  echo "== real-system tests: ${#real[@]} files in $((SECONDS - start)) s ($real_jobs at a time)"
+  return $failed
+}
+{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && run_real; } \
   2>&1 | tee "$log/deno" || status=1
 deno_lines=$(strip <"$log/deno" | grep -E '^(ok|FAILED) \|')
 # Deno counts a describe() block as a test and its test()s as steps: "10 passed (42 steps)" is 52 results.
@@ -55,7 +75,8 @@ if [[ -f ../shared/conformance/run ]]; then
   if [[ $(id -u) == 0 ]] && command -v ovs-vswitchd >/dev/null 2>&1; then
     echo "== minimega conformance on --backend ovs (a private Open vSwitch)"
     sandbox=$(mktemp -d)
-    if exports=$(bash scripts/ovs-sandbox.sh start "$sandbox/ovs"); then
+    # in a network namespace of its own (the exports carry it to the CLI): an OVS on the host is no matter
+    if exports=$(bash scripts/ovs-sandbox.sh start "$sandbox/ovs" --netns "lwt-conf-$$"); then
       (eval "$exports" && LABWIRE_CLI="deno run -A cli.ts" bash ../shared/conformance/run --backend ovs "$required") \
         2>&1 | tee "$log/conf-ovs" || status=1
       bash scripts/ovs-sandbox.sh stop "$sandbox/ovs" || status=1
