@@ -114,7 +114,7 @@ lock_owner() {
   cat "$LOCK/owner" 2>/dev/null || true
 }
 
-# Takes the host-wide userspace-datapath lock for sandbox $1, waiting while another running sandbox holds it.
+# Takes the userspace-datapath lock of the namespace (LOCK) for sandbox $1, waiting while another running sandbox holds it.
 take_lock() {
   local dir=$1 owner waited=0 limit=${LABWIRE_SANDBOX_WAIT:-900} said=0 age
   for (( ; ; )); do
