@@ -8,13 +8,13 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 status=0
-real_jobs=${LABWIRE_REAL_JOBS:-3}
+real_jobs=${LABWIRE_REAL_JOBS:-4}
 strip() { sed 's/\x1b\[[0-9;]*m//g'; }
 
 echo "== deno test (unit, golden, doc examples; then the real-system tests, $real_jobs files at a time)"
 # tests/*_real.test.ts start private Open vSwitch sandboxes, each in a network namespace of its own
 # (tests/_fixtures/real.ts): they run side by side, each file in a deno process of its own (names made from
-# the PID stay apart), at most LABWIRE_REAL_JOBS (default 3) at once; their output follows in file order
+# the PID stay apart), at most LABWIRE_REAL_JOBS (default 4) at once; their output follows in file order
 # the slowest first, so that the pool does not end waiting for one of them
 real=(tests/scenarios_real.test.ts tests/backend_contract_real.test.ts tests/cli_ovs_real.test.ts)
 for f in tests/*_real.test.ts; do [[ " ${real[*]} " == *" $f "* ]] || real+=("$f"); done

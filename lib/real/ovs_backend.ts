@@ -19,6 +19,11 @@
  * `networkUnreachable` otherwise), and a capture without a file is tcpdump writing a temporary pcap file
  * in the backend's own run folder, read back whole records at a time.
  *
+ * By default the lab's host side is the host's own network namespace. With an OVS namespace
+ * ({@linkcode OvsBackendOptions.ovsNetns}: an Open vSwitch running in a network namespace of its own, as
+ * `scripts/ovs-sandbox.sh start DIR --netns NAME` starts one) every program runs in that namespace, and
+ * several labs, each on its own Open vSwitch, run side by side with the same names.
+ *
  * @module
  */
 
@@ -187,6 +192,8 @@ export class OvsBackend implements Backend {
   #hostExec: (program: string) => Cmd;
   /** A process in {@linkcode OvsBackend.ovsNetns} (its ovs-vswitchd), whose /proc/PID/net shows its devices. */
   #netnsPid: number | undefined;
+  /** The OVS namespace's devices while one synchronous run of {@linkcode OvsBackend.nameInUse} lasts. */
+  #devices: Set<string> | undefined;
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
@@ -767,15 +774,28 @@ export class OvsBackend implements Backend {
    */
   nameInUse(name: string): boolean {
     if (this.ovsNetns === undefined) return fs.existsSync(`/sys/class/net/${name}`);
+    if (this.#devices === undefined) {
+      // read once for a whole run of questions (a launch naming many taps), again after it
+      this.#devices = this.#netnsDevices();
+      queueMicrotask(() => this.#devices = undefined);
+    }
+    return this.#devices.has(name);
+  }
+
+  /** The network devices of the OVS namespace, from /proc/PID/net/dev of a process in it; none without one. */
+  #netnsDevices(): Set<string> {
     const pid = this.#processInNetns();
-    if (pid === undefined) return false;
+    if (pid === undefined) return new Set();
     let text: string;
     try {
       text = fs.readFileSync(`/proc/${pid}/net/dev`, "utf8");
     } catch {
-      return false; // it exited meanwhile
+      return new Set(); // it exited meanwhile
     }
-    return text.split("\n").some((line) => line.split(":")[0]!.trim() === name);
+    // two heading lines, then "  name: counters..."
+    return new Set(
+      text.split("\n").slice(2).map((line) => line.split(":")[0]!.trim()).filter((n) => n !== ""),
+    );
   }
 
   /**
