@@ -125,6 +125,27 @@ describe("labs in OVS namespaces", { skip, timeout: 240_000 }, () => {
       );
     }
 
+    // a backend told another namespace than its Open vSwitch's says so before it makes anything
+    const pidOne = fs.readFileSync(path.join(one.sandbox.dir, "ovs-vswitchd.pid"), "utf8").trim();
+    await assert.rejects(
+      new OvsBackend({ env: { ...one.sandbox.env, LABWIRE_OVS_NETNS: "" } }).addBridge("lwx"),
+      {
+        message:
+          `Cannot use Open vSwitch (ovs-vswitchd PID ${pidOne}) from the host's own network namespace: it ` +
+          `runs in network namespace ${one.sandbox.netns}; give --ovs-netns ${one.sandbox.netns} ` +
+          `(LABWIRE_OVS_NETNS=${one.sandbox.netns})`,
+      },
+    );
+    await assert.rejects(
+      new OvsBackend({ env: one.sandbox.env, ovsNetns: two.sandbox.netns! }).addBridge("lwx"),
+      {
+        message:
+          `Cannot use Open vSwitch (ovs-vswitchd PID ${pidOne}) from network namespace ${two.sandbox.netns}: ` +
+          `it runs in network namespace ${one.sandbox.netns}; give --ovs-netns ${one.sandbox.netns} ` +
+          `(LABWIRE_OVS_NETNS=${one.sandbox.netns})`,
+      },
+    );
+
     // lab one: 2 pings a -> b, 1 from the tap; lab two: 3 and 2. Cross-talk would add the other's frames.
     const pcaps = [path.join(dir, "one.pcap"), path.join(dir, "two.pcap")];
     await Promise.all([one, two].map((l, i) => l.lab.captureVm("minimega", "a", "0", { path: pcaps[i]! })));
@@ -161,8 +182,14 @@ describe("labs in OVS namespaces", { skip, timeout: 240_000 }, () => {
       .run();
     assert.equal(await vsctl.args("get", "interface", "mega_bridge", "error").text(), "[]");
 
+    const hostPid = fs.readFileSync(path.join(host.dir, "ovs-vswitchd.pid"), "utf8").trim();
     const l = await nsLab();
     made.push(l);
+    await assert.rejects(new OvsBackend({ env: host.env, ovsNetns: l.sandbox.netns! }).addBridge("lwx"), {
+      message:
+        `Cannot use Open vSwitch (ovs-vswitchd PID ${hostPid}) from network namespace ${l.sandbox.netns}: ` +
+        "it runs in the host's own network namespace; run labwire without --ovs-netns (and LABWIRE_OVS_NETNS)",
+    });
     await build(l.lab);
     assert.equal((await l.lab.ping("minimega", "a:0", "10.77.9.2", 2)).received, 2);
     assert.equal((await l.lab.ping("minimega", TAP, "10.77.9.1", 2)).received, 2);

@@ -245,6 +245,7 @@ export class OvsBackend implements Backend {
    * @throws {Error} `Cannot use Open vSwitch in network namespace NS: ...` when it does not exist.
    */
   async #findNetns(): Promise<void> {
+    this.#checkVswitchdNetns();
     if (this.ovsNetns === undefined) return;
     const r = await this.#hostExec("ip").args("netns", "pids", this.ovsNetns).timeout(10_000).noThrow().run();
     if (r.code !== 0) {
@@ -254,6 +255,67 @@ export class OvsBackend implements Backend {
           `scripts/ovs-sandbox.sh start DIR --netns ${this.ovsNetns})`,
       );
     }
+  }
+
+  /**
+   * Checks that the ovs-vswitchd of `OVS_RUNDIR` (its pidfile), when there is one, runs in the namespace
+   * the backend runs its programs in: the bridges' and ports' devices are made where it runs, and the
+   * backend would not find them elsewhere. Nothing is checked when there is no pidfile to read.
+   *
+   * @throws {Error} `Cannot use Open vSwitch (ovs-vswitchd PID N) in ...: it runs in network namespace X;
+   * give --ovs-netns X (LABWIRE_OVS_NETNS)`, or `... it runs in the host's own network namespace; ...`.
+   */
+  #checkVswitchdNetns(): void {
+    const rundir = (this.#env ?? process.env).OVS_RUNDIR || "/var/run/openvswitch";
+    let pid: number;
+    let theirs: string;
+    try {
+      pid = Number(fs.readFileSync(path.join(rundir, "ovs-vswitchd.pid"), "utf8").trim());
+      theirs = fs.readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {
+      return; // no pidfile, or a daemon that is gone: check() says what is wrong
+    }
+    let ours: string;
+    try {
+      ours = this.ovsNetns === undefined
+        ? fs.readlinkSync("/proc/self/ns/net")
+        : `net:[${fs.statSync(`${NETNS_RUN_DIR}/${this.ovsNetns}`).ino}]`;
+    } catch {
+      return; // no such namespace: #findNetns() says so
+    }
+    if (theirs === ours) return;
+    const named = (() => {
+      try {
+        return fs.readdirSync(NETNS_RUN_DIR).find((n) =>
+          `net:[${fs.statSync(`${NETNS_RUN_DIR}/${n}`).ino}]` === theirs
+        );
+      } catch {
+        return undefined;
+      }
+    })();
+    const host = (() => {
+      try {
+        return fs.readlinkSync("/proc/self/ns/net") === theirs;
+      } catch {
+        return false;
+      }
+    })();
+    const where = this.ovsNetns === undefined
+      ? "the host's own network namespace"
+      : `network namespace ${this.ovsNetns}`;
+    const fix = named !== undefined
+      ? `give --ovs-netns ${named} (LABWIRE_OVS_NETNS=${named})`
+      : host
+      ? "run labwire without --ovs-netns (and LABWIRE_OVS_NETNS)"
+      : "start it where labwire runs, or give --ovs-netns with its namespace";
+    const theirWhere = named !== undefined
+      ? `network namespace ${named}`
+      : host
+      ? "the host's own network namespace"
+      : `another network namespace (${theirs})`;
+    throw new Error(
+      `Cannot use Open vSwitch (ovs-vswitchd PID ${pid}) from ${where}: it runs in ${theirWhere}; ${fix}`,
+    );
   }
 
   /**
