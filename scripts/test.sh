@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and golden tests under Deno (with the doc examples), the same test files
-# under Bun, and minimega's own CLI tests (../shared/conformance) when they are beside the project.
+# under Bun, and minimega's own CLI tests (../shared/conformance) when they are beside the project. Under
+# both runtimes the real-system tests (tests/*_real.test.ts) run last, LABWIRE_REAL_JOBS (4) files at once.
 # Ends with one line "N passed, N failed" over every test run; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,23 +27,25 @@ for f in tests/*.test.ts; do
   [[ $f == *_real.test.ts ]] && continue
   if grep -qE 'withPath\(|process\.env(\.[A-Z_]+|\[[^]]+\]) = |delete process\.env' "$f"; then serial+=("$f"); else unit+=("$f"); fi
 done
-# Runs the real test files in a pool of $real_jobs deno processes; prints each file's output once it is done,
-# in file order, and how long the phase took; fails if one failed.
+# Runs the real test files with the test runner given (its words, then a file), in a pool of $real_jobs
+# processes; prints each file's output once all are done, in file order, and how long the phase took; fails
+# if one failed.
 run_real() {
-  local i n failed=0 start=$SECONDS
+  local i n failed=0 start=$SECONDS tag=$1
+  shift
   for ((i = 0; i < ${#real[@]}; i++)); do
     while (($(jobs -rp | wc -l) >= real_jobs)); do wait -n || true; done
-    { deno test -A "${real[i]}" >"$log/real-$i" 2>&1; echo $? >"$log/real-$i.rc"; } &
+    { "$@" "./${real[i]}" >"$log/$tag-$i" 2>&1; echo $? >"$log/$tag-$i.rc"; } &
   done
   wait
   for ((n = 0; n < i; n++)); do
-    cat "$log/real-$n"
-    [[ $(cat "$log/real-$n.rc" 2>/dev/null) == 0 ]] || failed=1
+    cat "$log/$tag-$n"
+    [[ $(cat "$log/$tag-$n.rc" 2>/dev/null) == 0 ]] || failed=1
   done
-  echo "== real-system tests: ${#real[@]} files in $((SECONDS - start)) s ($real_jobs at a time)"
+  echo "== real-system tests ($1): ${#real[@]} files in $((SECONDS - start)) s ($real_jobs at a time)"
   return $failed
 }
-{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && run_real; } \
+{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && run_real deno deno test -A; } \
   2>&1 | tee "$log/deno" || status=1
 deno_lines=$(strip <"$log/deno" | grep -E '^(ok|FAILED) \|')
 # Deno counts a describe() block as a test and its test()s as steps: "10 passed (42 steps)" is 52 results.
@@ -50,10 +53,17 @@ count() { sed -n "s/.*| \([0-9]*\) $1\( (\([0-9]*\) steps\?)\)\?.*/\1 \3/p" <<<"
 deno_pass=$(count passed)
 deno_fail=$(count failed)
 
-echo "== bun test"
-bun test --timeout 120000 ./tests 2>&1 | tee "$log/bun" || status=1
-bun_pass=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | tail -n 1)
-bun_fail=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) fail$/\1/p' | tail -n 1)
+echo "== bun test (then the real-system tests, $real_jobs files at a time)"
+bun_unit=()
+for f in tests/*.test.ts; do [[ $f == *_real.test.ts ]] || bun_unit+=("./$f"); done
+{
+  bun test --timeout 120000 "${bun_unit[@]}" || failed_bun=1
+  run_real bun bun test --timeout 120000 || failed_bun=1
+  ((!${failed_bun:-0}))
+} 2>&1 | tee "$log/bun" || status=1
+# one summary per bun run: the totals are their sums
+bun_pass=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | awk '{ n += $1 } END { print n }')
+bun_fail=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) fail$/\1/p' | awk '{ n += $1 } END { print n }')
 
 conf_pass=0 conf_fail=0
 if [[ -f ../shared/conformance/run ]]; then
