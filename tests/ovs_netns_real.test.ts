@@ -173,6 +173,53 @@ describe("labs in OVS namespaces", { skip, timeout: 240_000 }, () => {
     }
   });
 
+  test("a host tap in the OVS namespace gets its address by DHCP (dhclient there) from a container VM", {
+    skip: skipUnless("ovs_netns_real.test.ts (DHCP)", [...PROGRAMS, "dhclient", "dnsmasq"]),
+  }, async () => {
+    const l = await nsLab();
+    made.push(l);
+    await l.lab.configureNetworks("minimega", ["LAN"]);
+    await l.lab.launchVms("minimega", "container", "srv");
+    await l.lab.startVms("minimega", "srv");
+    await l.lab.addVmAddress("minimega", "srv", "0", "10.77.9.1/24");
+    const pidFile = path.join(dir, "dnsmasq.pid");
+    const stop = new AbortController();
+    const served = exec("ip").args(
+      "netns",
+      "exec",
+      `${l.sandbox.netns}-minimega-srv`,
+      "dnsmasq",
+      "--keep-in-foreground",
+      "--log-facility=-",
+      "--conf-file=/dev/null",
+      "--port=0",
+      "--no-resolv",
+      "--no-hosts",
+      "--bind-interfaces",
+      "--interface=veth0",
+      "--dhcp-range=10.77.9.50,10.77.9.60,255.255.255.0,1h",
+      `--dhcp-leasefile=${path.join(dir, "dnsmasq.leases")}`,
+      `--pid-file=${pidFile}`,
+      "--no-ping",
+    ).signal(stop.signal).timeout(120_000).noThrow().run();
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!fs.existsSync(pidFile) || fs.readFileSync(pidFile, "utf8").trim() === "") {
+        assert.ok(Date.now() < deadline, "dnsmasq wrote no PID file within 10 s");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const tap = await l.lab.createTap("minimega", "LAN", { name: TAP, dhcp: true });
+      assert.match(tap.ips[0] ?? "", /^10\.77\.9\.(5\d|60)\/24$/);
+      const shown = await l.sandbox.exec("ip").args("-4", "-o", "addr", "show", "dev", TAP).text();
+      assert.ok(shown.includes(` ${tap.ips[0]} `), shown);
+      assert.equal((await l.lab.ping("minimega", TAP, "10.77.9.1", 2)).received, 2);
+    } finally {
+      stop.abort();
+      await served;
+    }
+    await remove(made.pop());
+  });
+
   test("an Open vSwitch left running on the host, with the lab's bridge name, does not break a lab in a namespace", async () => {
     // an Open vSwitch on the host holds its ovs-netdev: one running already (a developer's sandbox left
     // running, another CI job) is the very case; else one of ours, as such a sandbox would be, with the
