@@ -21,13 +21,15 @@
 # $LABWIRE_LOCK_DIR/labwire-ovs-userspace[-NAME].lock (default /tmp/...); a lock whose sandbox is no longer
 # running (its ovs-vswitchd gone for more than 30 s) is stale and taken over.
 #
-# --netns NAME (or LABWIRE_OVS_NETNS=NAME) runs both daemons in network namespace NAME (`ip netns exec`), made
+# --netns NAME runs both daemons in network namespace NAME (`ip netns exec`), made
 # (with its loopback up) when it does not exist and then deleted again by stop. start without --netns on a
 # sandbox that runs in a namespace says it is running, as for one on the host. Sandboxes in different
 # namespaces run side by side, even with the same bridge names, and do not wait for each other. The exports
-# then include LABWIRE_OVS_NETNS=NAME, which makes labwire's ovs backend run its host-side programs (ip,
-# tcpdump, QEMU, ...) in the namespace too (`labwire --ovs-netns NAME`). stop needs no --netns: the sandbox's
-# folder remembers its namespace.
+# then include LABWIRE_OVS_NETNS=NAME (on the host: unset LABWIRE_OVS_NETNS), which makes labwire's ovs
+# backend run its host-side programs (ip, tcpdump, QEMU, ...) in the namespace too (`labwire --ovs-netns
+# NAME`). stop needs no --netns: the sandbox's
+# folder remembers its namespace. (LABWIRE_OVS_NETNS in the environment, as an earlier eval of the exports
+# leaves it, does not choose the namespace of a new sandbox: only --netns does.)
 # Messages go to standard error; standard output carries only the exports.
 set -euo pipefail
 
@@ -58,7 +60,8 @@ print_env() {
     printf 'export %s=%q\n' "$v" "$1"
   done
   ns=$(marker_get "$1" netns)
-  [[ -z $ns ]] || printf 'export LABWIRE_OVS_NETNS=%q\n' "$ns"
+  # on the host: no namespace left over from an earlier eval of another sandbox's exports
+  if [[ -z $ns ]]; then echo "unset LABWIRE_OVS_NETNS"; else printf 'export LABWIRE_OVS_NETNS=%q\n' "$ns"; fi
 }
 
 # The value of KEY in sandbox $1's marker file, or nothing.
@@ -323,7 +326,7 @@ cmd=$1 dir=$(absolute "$2")
 dir=${dir%/}
 [[ -n $dir ]] || usage
 shift 2
-netns=${LABWIRE_OVS_NETNS:-}
+netns=
 while (($# > 0)); do
   case $cmd:$1 in
     start:--netns)
