@@ -34,6 +34,9 @@ Options:
       --backend NAME     sim (the default, or $LABWIRE_BACKEND) or ovs
       --accel NAME       QEMU's accelerator for KVM VMs: kvm, tcg or auto (the default, or $LABWIRE_ACCEL):
                          KVM only where it is proven to work
+      --ovs-netns NAME   the network namespace of the Open vSwitch (--backend ovs): the lab's host-side
+                         devices, captures and QEMU run there (default: $LABWIRE_OVS_NETNS, else the
+                         host's own; see scripts/ovs-sandbox.sh start DIR --netns NAME)
       --state PATH       keep the lab in PATH between runs, safely shared by concurrent runs
                          (default: $LABWIRE_STATE, else nothing is kept)
       --vlan-range MIN-MAX
@@ -63,6 +66,7 @@ interface CliOptions {
   readonly seed: string | undefined;
   readonly backend: "sim" | "ovs";
   readonly accel: AccelChoice | undefined;
+  readonly ovsNetns: string | undefined;
   readonly trace: boolean;
   readonly quiet: boolean;
 }
@@ -79,6 +83,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
         "keep-going": { type: "boolean", short: "k" },
         backend: { type: "string" },
         accel: { type: "string" },
+        "ovs-netns": { type: "string" },
         state: { type: "string" },
         "vlan-range": { type: "string" },
         seed: { type: "string" },
@@ -110,6 +115,13 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const ovsNetns = values["ovs-netns"] ?? (process.env.LABWIRE_OVS_NETNS || undefined);
+  if (
+    ovsNetns !== undefined &&
+    (ovsNetns === "" || ovsNetns === "." || ovsNetns === ".." || ovsNetns.includes("/"))
+  ) {
+    throw new UsageError(`Cannot use OVS network namespace '${ovsNetns}': it is not a namespace name`);
+  }
   let vlanRange: { min: number; max: number } | undefined;
   if (values["vlan-range"] !== undefined) {
     try {
@@ -129,6 +141,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     seed: values.seed,
     backend,
     accel,
+    ovsNetns,
     trace: values.trace ?? false,
     quiet: values.quiet ?? false,
   };
@@ -233,6 +246,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(opts.vlanRange === undefined ? {} : { vlanRange: opts.vlanRange }),
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),
       ...(opts.accel === undefined ? {} : { accel: opts.accel }),
+      ...(opts.ovsNetns === undefined ? {} : { ovsNetns: opts.ovsNetns }),
       backend: opts.backend,
       drivers: "qemu",
       onWarning: (message) => {

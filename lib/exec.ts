@@ -486,6 +486,8 @@ interface CmdState {
   readonly cwd: string | undefined;
   /** `false`: every failure throws; `true`: none does; a set: these exit codes do not. */
   readonly noThrow: boolean | ReadonlySet<number>;
+  /** The namespace the command runs in ({@linkcode Cmd.inNetns}), if any. */
+  readonly netns: string | undefined;
 }
 
 function checkTimeout(ms: number, what: string): number {
@@ -540,6 +542,7 @@ export class Cmd {
       onStderr: undefined,
       cwd: undefined,
       noThrow: false,
+      netns: undefined,
     };
   }
 
@@ -549,9 +552,27 @@ export class Cmd {
     return next;
   }
 
-  /** The command so far: program, then arguments. */
+  /** The command so far: program, then arguments (without the `nsenter` of {@linkcode Cmd.inNetns}). */
   get argv(): readonly string[] {
     return this.#state.argv;
+  }
+
+  /** The network namespace the command runs in ({@linkcode Cmd.inNetns}), or `undefined` for this process's. */
+  get netns(): string | undefined {
+    return this.#state.netns;
+  }
+
+  /**
+   * Runs the command in network namespace `name` (one that `ip netns add` made): the runner is given
+   * `nsenter --net=/run/netns/NAME -- ARGV`, which enters only the network namespace, so files, mounts
+   * and other namespaces (`ip netns add`, `ip netns exec`) stay this process's, and the PID is the
+   * program's own (nsenter execs it). A program nsenter cannot find fails as a missing one does
+   * (`notFound`).
+   *
+   * @throws {TypeError} If `name` is not a namespace name (empty, `.`, `..`, or with a `/`).
+   */
+  inNetns(name: string): Cmd {
+    return this.#with({ netns: checkNetnsName(name) });
   }
 
   /** Appends arguments. */
@@ -616,19 +637,25 @@ export class Cmd {
    */
   async run(): Promise<RunResult> {
     const s = this.#state;
-    s.trace?.(s.argv, s.stdin);
+    const argv = s.netns === undefined ? s.argv : netnsArgv(s.netns, s.argv);
+    s.trace?.(argv, s.stdin);
     const options: RunOptions = { timeoutMs: s.timeoutMs, env: { ...s.env }, killSignal: s.killSignal };
     if (s.stdin !== undefined) options.stdin = s.stdin;
     if (s.signal !== undefined) options.signal = s.signal;
     if (s.onStderr !== undefined) options.onStderr = s.onStderr;
     if (s.cwd !== undefined) options.cwd = s.cwd;
-    const result = await s.runner.run(s.argv, options);
+    const result = await s.runner.run(argv, options);
+    if (
+      s.netns !== undefined && result.code === NOT_FOUND_EXIT_CODE && NSENTER_NOT_FOUND.test(result.stderr)
+    ) {
+      throw notFoundError(s.argv);
+    }
     const ok = s.noThrow === true ||
       (result.timedOut !== true && result.aborted !== true &&
         (result.code === 0 || (s.noThrow !== false && s.noThrow.has(result.code))));
     if (!ok) {
       throw new ExecError({
-        argv: s.argv,
+        argv,
         code: result.code,
         stdout: result.stdout,
         stderr: result.stderr,
@@ -660,6 +687,62 @@ export class Cmd {
     const text = await this.text();
     return text === "" ? [] : text.split(/\r?\n/);
   }
+}
+
+/** Where `ip netns add` keeps its namespaces. */
+export const NETNS_RUN_DIR = "/run/netns";
+
+/** What nsenter says when the program it should run does not exist (it exits 127 then). */
+const NSENTER_NOT_FOUND = /^nsenter: failed to execute [^\n]*: No such file or directory$/m;
+
+function checkNetnsName(name: string): string {
+  if (typeof name !== "string" || name === "" || name === "." || name === ".." || name.includes("/")) {
+    throw new TypeError(
+      `Cannot use network namespace '${name}' as it is not a namespace name (empty, '.', '..' or with a '/')`,
+    );
+  }
+  return name;
+}
+
+/**
+ * The argv that runs `argv` in network namespace `name`: `nsenter --net=/run/netns/NAME -- ARGV`.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { netnsArgv } from "labwire/ovs";
+ * assert.deepEqual(netnsArgv("lab1", ["ip", "link"]), ["nsenter", "--net=/run/netns/lab1", "--", "ip", "link"]);
+ * ```
+ */
+export function netnsArgv(name: string, argv: readonly string[]): string[] {
+  return ["nsenter", `--net=${NETNS_RUN_DIR}/${checkNetnsName(name)}`, "--", ...argv];
+}
+
+/**
+ * Wraps an `exec` function so that every command it makes runs in network namespace `name`
+ * ({@linkcode Cmd.inNetns}); `undefined` gives `exec` back unchanged.
+ *
+ * @param exec Makes the commands.
+ * @param name The namespace, or `undefined` for this process's.
+ * @returns A function making commands that run in the namespace.
+ * @throws {TypeError} If `name` is not a namespace name.
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FakeRunner } from "labwire/testing";
+ * import { createExec, execInNetns } from "labwire/ovs";
+ * const runner = new FakeRunner().on("nsenter", () => ({}));
+ * await execInNetns(createExec({ runner }), "lab1")("ip").args("link").run();
+ * assert.deepEqual(runner.calls, [["nsenter", "--net=/run/netns/lab1", "--", "ip", "link"]]);
+ * ```
+ */
+export function execInNetns(
+  exec: (program: string) => Cmd,
+  name: string | undefined,
+): (program: string) => Cmd {
+  if (name === undefined) return exec;
+  checkNetnsName(name);
+  return (program) => exec(program).inNetns(name);
 }
 
 /**

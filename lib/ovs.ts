@@ -538,7 +538,7 @@ export class Ovs {
       if (error instanceof OvsError && error.kind === "interface" && error.output === "") {
         throw new OvsError(
           `bridge ${name} is not working: its ${datapath} datapath could not be made (see the ovs-vswitchd log; ` +
-            "only one Open vSwitch per host can use the userspace datapath)",
+            "only one Open vSwitch per network namespace can use the userspace datapath)",
           { kind: "interface", port: name },
         );
       }

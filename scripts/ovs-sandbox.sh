@@ -2,7 +2,8 @@
 # A private Open vSwitch (ovsdb-server + ovs-vswitchd) in one folder, without systemd
 # (recipes/environment.md, Recipe B).
 #
-#   scripts/ovs-sandbox.sh start DIR   creates DIR if needed, starts both daemons, waits until ovs-vsctl
+#   scripts/ovs-sandbox.sh start DIR [--netns NAME]
+#                                      creates DIR if needed, starts both daemons, waits until ovs-vsctl
 #                                      answers, prints the exports: eval "$(scripts/ovs-sandbox.sh start DIR)"
 #   scripts/ovs-sandbox.sh stop DIR    asks each daemon to exit (by its pidfile's PID), waits for it to go,
 #                                      then SIGTERM/SIGKILL by PID as a fallback
@@ -10,13 +11,25 @@
 #
 # start on a running sandbox says so and exits 0; stop on a stopped one too. stop keeps conf.db and the logs
 # (a later start reuses the database); remove DIR yourself when done. Nothing outside DIR is touched, except the
-# tap devices the userspace datapath makes for the sandbox's bridges, which `exit --cleanup` removes, and a lock.
+# tap devices the userspace datapath makes for the sandbox's bridges, which `exit --cleanup` removes, a lock,
+# and with --netns the namespace.
 #
-# Only one ovs-vswitchd per host can use the userspace datapath (its devices, ovs-netdev and one per bridge, live
-# in the host's namespace), so start takes a host-wide lock before it starts ovs-vswitchd and stop releases it:
-# a second sandbox waits (up to LABWIRE_SANDBOX_WAIT seconds, default 900) until the first one stops. The lock is
-# the folder $LABWIRE_LOCK_DIR/labwire-ovs-userspace.lock (default /tmp/...); a lock whose sandbox is no longer
+# Only one ovs-vswitchd per network namespace can use the userspace datapath (its devices, ovs-netdev and one
+# per bridge, live in the namespace it runs in), so start takes a lock for the namespace before it starts
+# ovs-vswitchd and stop releases it: a second sandbox in the same namespace waits (up to LABWIRE_SANDBOX_WAIT
+# seconds, default 900) until the first one stops. The lock is the folder
+# $LABWIRE_LOCK_DIR/labwire-ovs-userspace[-NAME].lock (default /tmp/...); a lock whose sandbox is no longer
 # running (its ovs-vswitchd gone for more than 30 s) is stale and taken over.
+#
+# --netns NAME runs both daemons in network namespace NAME (`ip netns exec`), made
+# (with its loopback up) when it does not exist and then deleted again by stop. start without --netns on a
+# sandbox that runs in a namespace says it is running, as for one on the host. Sandboxes in different
+# namespaces run side by side, even with the same bridge names, and do not wait for each other. The exports
+# then include LABWIRE_OVS_NETNS=NAME (on the host: unset LABWIRE_OVS_NETNS), which makes labwire's ovs
+# backend run its host-side programs (ip, tcpdump, QEMU, ...) in the namespace too (`labwire --ovs-netns
+# NAME`). stop needs no --netns: the sandbox's
+# folder remembers its namespace. (LABWIRE_OVS_NETNS in the environment, as an earlier eval of the exports
+# leaves it, does not choose the namespace of a new sandbox: only --netns does.)
 # Messages go to standard error; standard output carries only the exports.
 set -euo pipefail
 
@@ -29,7 +42,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 start|stop|env DIR" >&2
+  echo "usage: $0 start DIR [--netns NAME] | stop DIR | env DIR" >&2
   exit 2
 }
 
@@ -42,10 +55,27 @@ absolute() {
 }
 
 print_env() {
-  local v
+  local v ns
   for v in OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR; do
     printf 'export %s=%q\n' "$v" "$1"
   done
+  ns=$(marker_get "$1" netns)
+  # on the host: no namespace left over from an earlier eval of another sandbox's exports
+  if [[ -z $ns ]]; then echo "unset LABWIRE_OVS_NETNS"; else printf 'export LABWIRE_OVS_NETNS=%q\n' "$ns"; fi
+}
+
+# The value of KEY in sandbox $1's marker file, or nothing.
+marker_get() {
+  sed -n "s/^$2=//p" "$1/$MARKER" 2>/dev/null | tail -n 1
+}
+
+# Runs a command in the sandbox's namespace (NETNS), or here without one.
+in_ns() {
+  if [[ -n $NETNS ]]; then
+    ip netns exec "$NETNS" "$@"
+  else
+    "$@"
+  fi
 }
 
 need_binaries() {
@@ -74,14 +104,20 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
-LOCK=${LABWIRE_LOCK_DIR:-/tmp}/labwire-ovs-userspace.lock
+NETNS=
+LOCK=
+
+# Sets LOCK for namespace $1 (empty: the host's).
+set_lock() {
+  LOCK=${LABWIRE_LOCK_DIR:-/tmp}/labwire-ovs-userspace${1:+-$1}.lock
+}
 
 # The sandbox folder that holds the userspace-datapath lock, or nothing.
 lock_owner() {
   cat "$LOCK/owner" 2>/dev/null || true
 }
 
-# Takes the host-wide userspace-datapath lock for sandbox $1, waiting while another running sandbox holds it.
+# Takes the userspace-datapath lock of the namespace (LOCK) for sandbox $1, waiting while another running sandbox holds it.
 take_lock() {
   local dir=$1 owner waited=0 limit=${LABWIRE_SANDBOX_WAIT:-900} said=0 age
   for (( ; ; )); do
@@ -101,7 +137,7 @@ take_lock() {
     if ((waited >= limit)); then
       die "Cannot start Open vSwitch in $dir as the sandbox in $owner holds the userspace datapath (waited ${limit} s); stop it with: $0 stop $owner"
     fi
-    ((said)) || echo "ovs-sandbox: waiting for the sandbox in $owner to stop (only one Open vSwitch per host can use the userspace datapath)" >&2
+    ((said)) || echo "ovs-sandbox: waiting for the sandbox in $owner to stop (only one Open vSwitch per network namespace can use the userspace datapath)" >&2
     said=1
     sleep 1
     waited=$((waited + 1))
@@ -130,8 +166,13 @@ log_tail() {
   return 0
 }
 
+# A network namespace name that ip accepts and that is safe in a file name.
+valid_netns() {
+  [[ $1 =~ ^[A-Za-z0-9_.-]+$ && $1 != . && $1 != .. ]]
+}
+
 cmd_start() {
-  local dir=$1 created=0 db_pid sw_pid i
+  local dir=$1 netns=$2 created=0 db_pid sw_pid i made_netns=0 old running
   need_binaries
   if [[ -e $dir && ! -d $dir ]]; then
     die "Cannot start Open vSwitch in $dir as it is not a folder."
@@ -144,6 +185,28 @@ cmd_start() {
     created=1
   fi
   [[ -f $dir/$MARKER ]] || printf 'created_dir=%s\n' "$created" >"$dir/$MARKER"
+  old=$(marker_get "$dir" netns)
+  running=$(running_pid "$dir" ovs-vswitchd)$(running_pid "$dir" ovsdb-server)
+  # a running sandbox started without --netns stays where it runs
+  [[ -z $netns && -n $running ]] && netns=$old
+  if [[ $old != "$netns" && -n $running ]]; then
+    die "Cannot start Open vSwitch in $dir in network namespace ${netns:-of the host} as it runs in ${old:-the host namespace} already; stop it first: $0 stop $dir"
+  fi
+  if [[ -n $netns ]]; then
+    if [[ ! -e /run/netns/$netns ]]; then
+      ip netns add "$netns" || die "Cannot start Open vSwitch in network namespace $netns as it cannot be made (ip netns add $netns failed)."
+      made_netns=1
+    elif [[ $old == "$netns" && $(marker_get "$dir" made_netns) == 1 ]]; then
+      made_netns=1
+    fi
+    ip -n "$netns" link set dev lo up
+    sed -i '/^netns=/d; /^made_netns=/d' "$dir/$MARKER"
+    printf 'netns=%s\nmade_netns=%s\n' "$netns" "$made_netns" >>"$dir/$MARKER"
+  else
+    sed -i '/^netns=/d; /^made_netns=/d' "$dir/$MARKER"
+  fi
+  NETNS=$netns
+  set_lock "$netns"
   export OVS_RUNDIR=$dir OVS_DBDIR=$dir OVS_LOGDIR=$dir OVS_SYSCONFDIR=$dir
 
   db_pid=$(running_pid "$dir" ovsdb-server)
@@ -156,8 +219,10 @@ cmd_start() {
 
   if [[ -z $sw_pid ]]; then
     take_lock "$dir"
-    if [[ -e /sys/class/net/ovs-netdev ]]; then
-      echo "ovs-sandbox: warning: another Open vSwitch on this host uses the userspace datapath (ovs-netdev exists); netdev bridges of this one will fail" >&2
+    if in_ns test -e /sys/class/net/ovs-netdev; then
+      local where="the host's network namespace"
+      [[ -z $NETNS ]] || where="network namespace $NETNS"
+      echo "ovs-sandbox: warning: another Open vSwitch in $where uses the userspace datapath (ovs-netdev exists); netdev bridges of this one will fail" >&2
     fi
   fi
   if [[ ! -f $dir/conf.db ]]; then
@@ -165,7 +230,7 @@ cmd_start() {
   fi
   if [[ -z $db_pid ]]; then
     rm -f "$dir/ovsdb-server.pid" "$dir/db.sock"
-    ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" --pidfile="$dir/ovsdb-server.pid" \
+    in_ns ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" --pidfile="$dir/ovsdb-server.pid" \
       --detach --no-chdir --log-file="$dir/ovsdb-server.log" -vconsole:off ||
       {
         log_tail "$dir/ovsdb-server.log"
@@ -175,7 +240,7 @@ cmd_start() {
   fi
   if [[ -z $sw_pid ]]; then
     rm -f "$dir/ovs-vswitchd.pid"
-    ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/ovs-vswitchd.pid" --detach --no-chdir \
+    in_ns ovs-vswitchd "unix:$dir/db.sock" --pidfile="$dir/ovs-vswitchd.pid" --detach --no-chdir \
       --log-file="$dir/ovs-vswitchd.log" -vconsole:off ||
       {
         log_tail "$dir/ovs-vswitchd.log"
@@ -186,7 +251,7 @@ cmd_start() {
   for ((i = 0; i < 100; i++)); do
     if ovs-vsctl --db="unix:$dir/db.sock" --timeout=5 show >/dev/null 2>&1 &&
       [[ -n $(running_pid "$dir" ovs-vswitchd) ]]; then
-      echo "ovs-sandbox: started in $dir (ovsdb-server $(running_pid "$dir" ovsdb-server), ovs-vswitchd $(running_pid "$dir" ovs-vswitchd))" >&2
+      echo "ovs-sandbox: started in $dir${NETNS:+ in network namespace $NETNS} (ovsdb-server $(running_pid "$dir" ovsdb-server), ovs-vswitchd $(running_pid "$dir" ovs-vswitchd))" >&2
       print_env "$dir"
       return 0
     fi
@@ -239,20 +304,48 @@ cmd_stop() {
     return 0
   }
   [[ -f $dir/$MARKER ]] || die "Cannot stop Open vSwitch in $dir as it is not a folder made by ovs-sandbox.sh."
+  NETNS=$(marker_get "$dir" netns)
+  set_lock "$NETNS"
   # vswitchd first: it talks to ovsdb-server while it exits
   stop_daemon "$dir" ovs-vswitchd && any=1
   release_lock "$dir"
   stop_daemon "$dir" ovsdb-server && any=1
   ((any)) || echo "ovs-sandbox: not running in $dir" >&2
+  if [[ -n $NETNS && $(marker_get "$dir" made_netns) == 1 ]]; then
+    if [[ -e /run/netns/$NETNS ]]; then
+      ip netns delete "$NETNS" || die "Cannot delete network namespace $NETNS of $dir."
+      echo "ovs-sandbox: deleted network namespace $NETNS" >&2
+    fi
+    sed -i 's/^made_netns=1$/made_netns=0/' "$dir/$MARKER"
+  fi
   return 0
 }
 
-(($# == 2)) || usage
-dir=$(absolute "$2")
+(($# >= 2)) || usage
+cmd=$1 dir=$(absolute "$2")
 dir=${dir%/}
 [[ -n $dir ]] || usage
-case $1 in
-  start) cmd_start "$dir" ;;
+shift 2
+netns=
+while (($# > 0)); do
+  case $cmd:$1 in
+    start:--netns)
+      (($# >= 2)) || usage
+      netns=$2
+      shift 2
+      ;;
+    start:--netns=*)
+      netns=${1#--netns=}
+      shift
+      ;;
+    *) usage ;;
+  esac
+done
+if [[ -n $netns ]] && ! valid_netns "$netns"; then
+  die "Cannot start Open vSwitch in network namespace '$netns' as it is not a namespace name (letters, digits, '.', '_' and '-')."
+fi
+case $cmd in
+  start) cmd_start "$dir" "$netns" ;;
   stop) cmd_stop "$dir" ;;
   env) print_env "$dir" ;;
   *) usage ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit and golden tests under Deno (with the doc examples), the same test files
-# under Bun, and minimega's own CLI tests (../shared/conformance) when they are beside the project.
+# under Bun, and minimega's own CLI tests (../shared/conformance) when they are beside the project. Under
+# both runtimes the real-system tests (tests/*_real.test.ts) run last, LABWIRE_REAL_JOBS (4) files at once.
 # Ends with one line "N passed, N failed" over every test run; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,12 +9,16 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 status=0
+real_jobs=${LABWIRE_REAL_JOBS:-4}
 strip() { sed 's/\x1b\[[0-9;]*m//g'; }
 
-echo "== deno test (unit, golden, doc examples; then the real-system tests, one file at a time)"
-# tests/*_real.test.ts start private Open vSwitch sandboxes and network namespaces: the userspace datapath
-# names a bridge's host device after the bridge, so two sandboxes must not run at once
-real=(tests/*_real.test.ts)
+echo "== deno test (unit, golden, doc examples; then the real-system tests, $real_jobs files at a time)"
+# tests/*_real.test.ts start private Open vSwitch sandboxes, each in a network namespace of its own
+# (tests/_fixtures/real.ts): they run side by side, each file in a deno process of its own (names made from
+# the PID stay apart), at most LABWIRE_REAL_JOBS (default 4) at once; their output follows in file order
+# the slowest first, so that the pool does not end waiting for one of them
+real=(tests/scenarios_real.test.ts tests/backend_contract_real.test.ts tests/cli_ovs_real.test.ts)
+for f in tests/*_real.test.ts; do [[ " ${real[*]} " == *" $f "* ]] || real+=("$f"); done
 # test files that change this process's environment (a fake PATH, LABWIRE_ACCEL) run on their own, after the
 # others: `deno test --parallel` runs files side by side in one process, and a fake tcpdump first on the PATH
 # of one file's test would answer another file's real tcpdump
@@ -22,7 +27,25 @@ for f in tests/*.test.ts; do
   [[ $f == *_real.test.ts ]] && continue
   if grep -qE 'withPath\(|process\.env(\.[A-Z_]+|\[[^]]+\]) = |delete process\.env' "$f"; then serial+=("$f"); else unit+=("$f"); fi
 done
-{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && deno test -A "${real[@]}"; } \
+# Runs the real test files with the test runner given (its words, then a file), in a pool of $real_jobs
+# processes; prints each file's output once all are done, in file order, and how long the phase took; fails
+# if one failed.
+run_real() {
+  local i n failed=0 start=$SECONDS tag=$1
+  shift
+  for ((i = 0; i < ${#real[@]}; i++)); do
+    while (($(jobs -rp | wc -l) >= real_jobs)); do wait -n || true; done
+    { "$@" "./${real[i]}" >"$log/$tag-$i" 2>&1; echo $? >"$log/$tag-$i.rc"; } &
+  done
+  wait
+  for ((n = 0; n < i; n++)); do
+    cat "$log/$tag-$n"
+    [[ $(cat "$log/$tag-$n.rc" 2>/dev/null) == 0 ]] || failed=1
+  done
+  echo "== real-system tests ($1): ${#real[@]} files in $((SECONDS - start)) s ($real_jobs at a time)"
+  return $failed
+}
+{ deno test -A --doc --parallel mod.ts lib/ sim/ "${unit[@]}" && deno test -A "${serial[@]}" && run_real deno deno test -A; } \
   2>&1 | tee "$log/deno" || status=1
 deno_lines=$(strip <"$log/deno" | grep -E '^(ok|FAILED) \|')
 # Deno counts a describe() block as a test and its test()s as steps: "10 passed (42 steps)" is 52 results.
@@ -30,10 +53,17 @@ count() { sed -n "s/.*| \([0-9]*\) $1\( (\([0-9]*\) steps\?)\)\?.*/\1 \3/p" <<<"
 deno_pass=$(count passed)
 deno_fail=$(count failed)
 
-echo "== bun test"
-bun test --timeout 120000 ./tests 2>&1 | tee "$log/bun" || status=1
-bun_pass=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | tail -n 1)
-bun_fail=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) fail$/\1/p' | tail -n 1)
+echo "== bun test (then the real-system tests, $real_jobs files at a time)"
+bun_unit=()
+for f in tests/*.test.ts; do [[ $f == *_real.test.ts ]] || bun_unit+=("./$f"); done
+{
+  bun test --timeout 120000 "${bun_unit[@]}" || failed_bun=1
+  run_real bun bun test --timeout 120000 || failed_bun=1
+  ((!${failed_bun:-0}))
+} 2>&1 | tee "$log/bun" || status=1
+# one summary per bun run: the totals are their sums
+bun_pass=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) pass$/\1/p' | awk '{ n += $1 } END { print n }')
+bun_fail=$(strip <"$log/bun" | sed -n 's/^ *\([0-9]*\) fail$/\1/p' | awk '{ n += $1 } END { print n }')
 
 conf_pass=0 conf_fail=0
 if [[ -f ../shared/conformance/run ]]; then
@@ -55,7 +85,8 @@ if [[ -f ../shared/conformance/run ]]; then
   if [[ $(id -u) == 0 ]] && command -v ovs-vswitchd >/dev/null 2>&1; then
     echo "== minimega conformance on --backend ovs (a private Open vSwitch)"
     sandbox=$(mktemp -d)
-    if exports=$(bash scripts/ovs-sandbox.sh start "$sandbox/ovs"); then
+    # in a network namespace of its own (the exports carry it to the CLI): an OVS on the host is no matter
+    if exports=$(bash scripts/ovs-sandbox.sh start "$sandbox/ovs" --netns "lwt-conf-$$"); then
       (eval "$exports" && LABWIRE_CLI="deno run -A cli.ts" bash ../shared/conformance/run --backend ovs "$required") \
         2>&1 | tee "$log/conf-ovs" || status=1
       bash scripts/ovs-sandbox.sh stop "$sandbox/ovs" || status=1

@@ -35,9 +35,10 @@ async function ourNamespaces(): Promise<string[]> {
   );
 }
 
-/** Our network devices in the host (by name). */
+/** Our network devices (by name) in the sandbox's namespace while it runs, else in the host's. */
 async function ourLinks(): Promise<string[]> {
-  return (await exec("ip").args("-o", "link", "show").lines()).filter((l) => l.includes(ID));
+  const where = sandbox !== undefined && fs.existsSync(sandbox.dir) ? sandbox.exec : exec;
+  return (await where("ip").args("-o", "link", "show").lines()).filter((l) => l.includes(ID));
 }
 
 /** Processes whose command line names one of our ports or namespaces (tcpdump, ping). */
@@ -115,5 +116,7 @@ describe("ovs: after the Backend contract", { skip }, () => {
     assert.equal(daemons.length, 2, "both daemons had a pidfile");
     assert.deepEqual(daemons.filter(isAlive), [], "the sandbox's daemons stopped");
     assert.equal(fs.existsSync(sandbox!.dir), false);
+    assert.notEqual(sandbox!.netns, undefined, "the sandbox ran in a namespace of its own");
+    assert.equal((await exec("ip").args("netns", "list").text()).includes(sandbox!.netns!), false);
   });
 });

@@ -67,6 +67,10 @@ describe("cli.ts", () => {
       [["--backend", "xen", "-e", "vlans"], /^E: Cannot use backend 'xen': choose sim or ovs\n/],
       [["--vlan-range", "200-100", "-e", "vlans"], /^E: expected min < max for VLAN range\n/],
       [["a.mm", "b.mm"], /^E: Cannot run more than one script: got 'a.mm', 'b.mm'\n/],
+      [
+        ["--ovs-netns", "a/b", "-e", "vlans"],
+        /^E: Cannot use OVS network namespace 'a\/b': it is not a namespace name\n/,
+      ],
     ];
     for (const [args, stderr] of cases) {
       const r = await cli(args);

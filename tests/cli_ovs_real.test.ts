@@ -11,12 +11,15 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { nodeRunner, type RunResult, which } from "../lib/exec.ts";
+import { testNetnsName } from "./_fixtures/real.ts";
 
 const root = path.join(import.meta.dirname!, "..");
 const required = (process.env.CI ?? "") !== "" || process.env.LABWIRE_REQUIRE_REAL === "1";
 const missing = process.getuid?.() !== 0
   ? "root"
-  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", "nft"].find((p) => which(p) === undefined);
+  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "nsenter", "ping", "nft"].find((p) =>
+    which(p) === undefined
+  );
 const skip = missing !== undefined && !required ? `needs ${missing}` : false;
 const cliArgv = process.versions.bun !== undefined
   ? [process.execPath, path.join(root, "cli.ts")]
@@ -26,6 +29,8 @@ describe("labwire --backend ovs", { skip, timeout: 180_000 }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-cli-ovs-"));
   const state = path.join(dir, "lab.json");
   const env: Record<string, string> = { LABWIRE_STATE: "", NO_COLOR: "1" };
+  // the sandbox's namespace: the CLI runs the lab's host side there (LABWIRE_OVS_NETNS, in its exports)
+  const netns = testNetnsName();
 
   function cli(...lines: string[]): Promise<RunResult> {
     const args = ["--backend", "ovs", "--state", state, ...lines.flatMap((l) => ["-e", l])];
@@ -39,11 +44,14 @@ describe("labwire --backend ovs", { skip, timeout: 180_000 }, () => {
       path.join(root, "scripts/ovs-sandbox.sh"),
       "start",
       path.join(dir, "ovs"),
+      "--netns",
+      netns,
     ], {
       timeoutMs: 60_000,
     });
     assert.equal(r.code, 0, r.stderr);
     for (const m of r.stdout.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1]!] = m[2]!;
+    assert.equal(env.LABWIRE_OVS_NETNS, netns);
   });
 
   after(async () => {
@@ -85,11 +93,11 @@ describe("labwire --backend ovs", { skip, timeout: 180_000 }, () => {
       "",
     ]);
     const namespaces = (await nodeRunner.run(["ip", "netns", "list"], { timeoutMs: 10_000 })).stdout;
-    assert.match(namespaces, /labwire-minimega-lwa/);
+    assert.ok(namespaces.includes(`${netns}-minimega-lwa`), namespaces);
     r = await cli("clear all");
     assert.equal(r.code, 0, r.stderr);
     const after = (await nodeRunner.run(["ip", "netns", "list"], { timeoutMs: 10_000 })).stdout;
-    assert.doesNotMatch(after, /labwire-minimega-lw/);
+    assert.equal(after.includes(`${netns}-minimega-lw`), false, after);
     const bridges = await nodeRunner.run(["ovs-vsctl", "--timeout=5", "list-br"], { timeoutMs: 10_000, env });
     assert.equal(bridges.stdout, "");
   });

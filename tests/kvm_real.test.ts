@@ -12,7 +12,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { createExec, nodeRunner, which } from "../lib/exec.ts";
+import { createExec, execInNetns, nodeRunner, which } from "../lib/exec.ts";
+import { testNetnsName } from "./_fixtures/real.ts";
 import { Kvm } from "../lib/real/kvm.ts";
 import { Netns } from "../lib/real/netns.ts";
 import { Ovs } from "../lib/ovs.ts";
@@ -22,9 +23,9 @@ const required = (process.env.CI ?? "") !== "" || process.env.LABWIRE_REQUIRE_RE
 const QEMU = "qemu-system-x86_64";
 const missing = process.getuid?.() !== 0
   ? "root"
-  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "ping", QEMU, "apt-get", "dpkg-deb"].find((p) =>
-    which(p) === undefined
-  );
+  : ["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "nsenter", "ping", QEMU, "apt-get", "dpkg-deb"].find((
+    p,
+  ) => which(p) === undefined);
 const skip = missing !== undefined && !required ? `needs ${missing}` : false;
 if (skip !== false) process.stderr.write(`kvm_real.test.ts skipped: ${skip}\n`);
 
@@ -54,7 +55,9 @@ describe("a KVM VM on real Open vSwitch", { skip, timeout: 150_000 }, () => {
   const sandbox = path.join(dir, "ovs");
   const guestDir = process.env.LABWIRE_GUEST_DIR ?? path.join(os.tmpdir(), "labwire-guest");
   const env: Record<string, string> = {};
-  const exec = createExec();
+  // the sandbox runs in a namespace of its own, and so does everything of the test's host side
+  const ovsNetns = testNetnsName();
+  const exec = execInNetns(createExec(), ovsNetns);
   const netns = new Netns({ exec });
   const kvm = new Kvm({ exec, runDir: path.join(dir, "vms") });
   let ovs: Ovs;
@@ -72,7 +75,14 @@ describe("a KVM VM on real Open vSwitch", { skip, timeout: 150_000 }, () => {
     assert.ok(fs.existsSync(kernel) && fs.existsSync(initrd), image.stdout);
 
     made.sandbox = true;
-    const r = await nodeRunner.run(["bash", path.join(root, "scripts/ovs-sandbox.sh"), "start", sandbox], {
+    const r = await nodeRunner.run([
+      "bash",
+      path.join(root, "scripts/ovs-sandbox.sh"),
+      "start",
+      sandbox,
+      "--netns",
+      ovsNetns,
+    ], {
       timeoutMs: 60_000,
     });
     assert.equal(r.code, 0, r.stderr);

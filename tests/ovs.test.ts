@@ -216,7 +216,7 @@ describe("Ovs", () => {
     const { runner, ovs } = fakeOvs(() => ({}), { lab0: ["[]", "[]"] });
     await assert.rejects(ovs.addBridge("lab0"), {
       message:
-        "bridge lab0 is not working: its netdev datapath could not be made (see the ovs-vswitchd log; only one Open vSwitch per host can use the userspace datapath)",
+        "bridge lab0 is not working: its netdev datapath could not be made (see the ovs-vswitchd log; only one Open vSwitch per network namespace can use the userspace datapath)",
       kind: "interface",
       port: "lab0",
     });

@@ -256,7 +256,9 @@ describe("OvsBackend driven directly on a sandboxed Open vSwitch", { skip, timeo
       await backend.close();
       const namespaces = (await exec("ip").args("netns", "list").lines()).filter((l) => l.startsWith(PREFIX));
       assert.deepEqual(namespaces, []);
-      const links = (await exec("ip").args("-o", "link", "show").lines()).filter((l) => l.includes(ID));
+      const links = (await sandbox!.exec("ip").args("-o", "link", "show").lines()).filter((l) =>
+        l.includes(ID)
+      );
       assert.deepEqual(links, []);
       const vsctl = exec("ovs-vsctl").args("--timeout=5").env(sandbox!.env);
       assert.deepEqual((await vsctl.args("list-br").lines()).filter((b) => b === BRIDGE), []);

@@ -55,7 +55,9 @@ const RUNTIME = process.versions.bun !== undefined
   ? [process.execPath, TCP_SCRIPT]
   : [process.execPath, "run", "-A", TCP_SCRIPT];
 
-const exec = createExec();
+/** Runs commands on the lab's host side: in the sandbox's namespace once before() started it. */
+let hostExec = createExec();
+const exec = (program: string) => hostExec(program);
 
 /** One frame as tshark reads it: its VLAN ids ("" when untagged), IPv4 and ICMP, or ARP fields. */
 interface Frame {
@@ -198,6 +200,7 @@ describe("the lab on a real Open vSwitch, end to end", { skip, timeout: 300_000 
 
   before(async () => {
     sandbox = await startSandbox(PROGRAMS);
+    hostExec = sandbox.exec;
     lab = new Lab({
       backend: new OvsBackend({ env: sandbox.env, namespacePrefix: PREFIX }),
       macSeed: "integration",

@@ -1,13 +1,13 @@
 /**
- * lib/ovs.ts and scripts/ovs-sandbox.sh on a real Open vSwitch: a private sandbox in a temp folder,
- * started and stopped by this file (never the system's OVS). Needs root and openvswitch-switch: skipped
+ * lib/ovs.ts and scripts/ovs-sandbox.sh on a real Open vSwitch: a private sandbox in a temp folder and a
+ * network namespace of its own (`--netns`), started and stopped by this file (never the system's OVS). Needs root and openvswitch-switch: skipped
  * with the reason when they are missing, failed instead when CI or LABWIRE_REQUIRE_REAL=1 is set.
  * Every name made here starts with a random `lw????` prefix; everything is removed at the end, and the
  * daemons this file started are checked gone by PID.
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +15,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { createExec, which } from "../lib/exec.ts";
 import { Ovs, OvsError } from "../lib/ovs.ts";
-import { isAlive } from "./_fixtures/real.ts";
+import { isAlive, testNetnsName } from "./_fixtures/real.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SCRIPT = path.join(ROOT, "scripts", "ovs-sandbox.sh");
@@ -49,12 +49,19 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
   let dir = "";
   const env: Record<string, string> = {};
   const pids: number[] = [];
+  const netns = testNetnsName();
   let ovs: Ovs;
   let calls = 0;
   let stopped = false;
 
   async function sandbox(action: "start" | "stop"): Promise<string> {
-    return await exec("bash").args(SCRIPT, action, dir).timeout(30_000).text();
+    const where = action === "start" ? ["--netns", netns] : [];
+    return await exec("bash").args(SCRIPT, action, dir, ...where).timeout(30_000).text();
+  }
+
+  /** The network devices in the sandbox's namespace. */
+  async function devices(): Promise<string[]> {
+    return (await exec("ip").args("-n", netns, "-o", "link", "show").lines()).map((l) => l.split(": ")[1]!);
   }
 
   async function vsctl(...args: string[]): Promise<string> {
@@ -88,10 +95,22 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
     }
   });
 
-  test("ovs-sandbox.sh prints the four exports and started both daemons", () => {
-    assert.deepEqual(env, { OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir, OVS_SYSCONFDIR: dir });
+  test("ovs-sandbox.sh prints the four exports and the namespace, and started both daemons", () => {
+    assert.deepEqual(env, {
+      OVS_RUNDIR: dir,
+      OVS_DBDIR: dir,
+      OVS_LOGDIR: dir,
+      OVS_SYSCONFDIR: dir,
+      LABWIRE_OVS_NETNS: netns,
+    });
     assert.equal(pids.length, 2);
     assert.ok(pids.every((pid) => pid > 0 && isAlive(pid)), `daemons ${pids} should run`);
+  });
+
+  test("ovs-sandbox.sh --netns made the namespace, with lo up, and runs both daemons in it", () => {
+    const inode = statSync(`/run/netns/${netns}`).ino;
+    for (const pid of pids) assert.equal(readlinkSync(`/proc/${pid}/ns/net`), `net:[${inode}]`, `PID ${pid}`);
+    assert.notEqual(readlinkSync("/proc/self/ns/net"), `net:[${inode}]`);
   });
 
   test("ovs-sandbox.sh start on a running sandbox says so and exits 0", async () => {
@@ -112,6 +131,9 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
     assert.deepEqual(await ovs.addBridge(BR), { preexisting: false });
     assert.equal(await vsctl("get", "bridge", BR, "datapath_type"), await ovs.datapathType());
     assert.equal(await vsctl("get", "bridge", BR, "external_ids:labwire"), '"1"');
+    // the userspace datapath's devices are in the sandbox's namespace, not the host's
+    assert.ok((await devices()).includes(BR), (await devices()).join(" "));
+    assert.equal(existsSync(`/sys/class/net/${BR}`), false);
   });
 
   test("addPorts() adds 200 internal ports with a handful of ovs-vsctl processes", async () => {
@@ -242,8 +264,9 @@ describe("Ovs on a real Open vSwitch (sandbox)", { skip }, () => {
     await sandbox("stop");
     stopped = true;
     assert.deepEqual(pids.filter(isAlive), []);
-    assert.deepEqual(readdirSync("/sys/class/net").filter((n) => n.startsWith(prefix)), []);
     assert.ok(!existsSync(path.join(dir, "db.sock")));
+    assert.ok(!existsSync(`/run/netns/${netns}`), "stop deleted the namespace start made");
+    assert.ok(!(await exec("ip").args("netns", "list").text()).includes(netns));
     const again = await exec("bash").args(SCRIPT, "stop", dir).timeout(30_000).run();
     assert.match(again.stderr, /not running in /);
   });

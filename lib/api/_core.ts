@@ -48,6 +48,12 @@ export interface OpenLabOptions {
   trace?: (argv: readonly string[], stdin?: string) => void;
   /** QEMU's accelerator for KVM VMs (Open vSwitch backend). @default {LABWIRE_ACCEL, else "auto"} */
   accel?: AccelChoice;
+  /**
+   * The network namespace of the Open vSwitch (Open vSwitch backend): the lab's host-side devices,
+   * captures and QEMU run there (the backend's `ovsNetns`).
+   * @default {LABWIRE_OVS_NETNS, else the host's own}
+   */
+  ovsNetns?: string;
   /** The host name command responses carry (`.annotate true`). @default {os.hostname()} */
   host?: string;
 }
@@ -134,6 +140,7 @@ export class LabCore {
         exec: createExec(options.trace === undefined ? {} : { trace: options.trace }),
         ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
         ...(options.accel === undefined ? {} : { accel: options.accel }),
+        ...(options.ovsNetns === undefined ? {} : { ovsNetns: options.ovsNetns }),
         ...(runDir === undefined ? {} : { runDir, keepVms: true }),
       });
     }

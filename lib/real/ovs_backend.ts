@@ -19,6 +19,11 @@
  * `networkUnreachable` otherwise), and a capture without a file is tcpdump writing a temporary pcap file
  * in the backend's own run folder, read back whole records at a time.
  *
+ * By default the lab's host side is the host's own network namespace. With an OVS namespace
+ * ({@linkcode OvsBackendOptions.ovsNetns}: an Open vSwitch running in a network namespace of its own, as
+ * `scripts/ovs-sandbox.sh start DIR --netns NAME` starts one) every program runs in that namespace, and
+ * several labs, each on its own Open vSwitch, run side by side with the same names.
+ *
  * @module
  */
 
@@ -36,7 +41,7 @@ import type { UplinkSpec } from "../backend/uplink.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
-import { type Cmd, createExec, ExecError, which } from "../exec.ts";
+import { type Cmd, createExec, ExecError, execInNetns, NETNS_RUN_DIR, which } from "../exec.ts";
 import { IpBatch } from "./ip.ts";
 import { Kvm, KvmError } from "./kvm.ts";
 import {
@@ -58,7 +63,20 @@ export interface OvsBackendOptions {
   exec?: (program: string) => Cmd;
   /** Variables for ovs-vsctl (`OVS_RUNDIR`, ...). @default {the process's} */
   env?: Record<string, string>;
-  /** The prefix of the namespaces labwire makes for container VMs. @default {"labwire-"} */
+  /**
+   * The network namespace of the Open vSwitch (its ovs-vswitchd): every program the backend runs on the
+   * host side (ip, ovs-vsctl, tcpdump, ping from host taps, QEMU, dhclient, ethtool, nft, sysctl) runs
+   * in it ({@linkcode Cmd.inNetns}), so the lab's bridges, taps and captures live there, and two labs in
+   * two namespaces, each with an OVS of its own, may use the same names. `undefined` is the host's own
+   * namespace, where a lab is reachable from the host.
+   * @default {`LABWIRE_OVS_NETNS` of `env` (of the process's environment without `env`), else the host's}
+   */
+  ovsNetns?: string;
+  /**
+   * The prefix of the namespaces labwire makes for container VMs. Namespace names are host-wide, so with
+   * an `ovsNetns` the default is per OVS namespace.
+   * @default {"labwire-", or `<ovsNetns>-` with an `ovsNetns`}
+   */
   namespacePrefix?: string;
   /**
    * Where KVM VMs keep their QMP sockets, consoles and PID files, one folder per VM (`<namespace>-<name>`).
@@ -76,6 +94,9 @@ export interface OvsBackendOptions {
   /** Receives warnings (a trunk to an interface that does not exist yet). @default {() => {}} */
   onWarning?: (message: string) => void;
 }
+
+/** The variable that names the network namespace of the Open vSwitch ({@linkcode OvsBackendOptions.ovsNetns}). */
+export const OVS_NETNS_ENV = "LABWIRE_OVS_NETNS";
 
 /** The `external_ids` key of a container NIC's port that names its namespace. */
 const NETNS_KEY = "labwire-netns";
@@ -169,20 +190,32 @@ export class OvsBackend implements Backend {
   #keptAddresses = new Map<string, string[]>();
   /** Namespaces this process made silent and has not let answer since (so a launch pauses them once). */
   #silent = new Set<string>();
+  /** The network namespace of the Open vSwitch, if not the host's. */
+  readonly ovsNetns: string | undefined;
+  /** Runs host-side programs of this process's own namespace (`ip netns pids`). */
+  #hostExec: (program: string) => Cmd;
+  /** A process in {@linkcode OvsBackend.ovsNetns} (its ovs-vswitchd), whose /proc/PID/net shows its devices. */
+  #netnsPid: number | undefined;
+  /** The OVS namespace's devices while one synchronous run of {@linkcode OvsBackend.nameInUse} lasts. */
+  #devices: Set<string> | undefined;
 
   /** Makes a backend for the OVS the environment (or `env`) points at. */
   constructor(options: OvsBackendOptions = {}) {
-    this.#exec = options.exec ?? createExec();
+    this.#hostExec = options.exec ?? createExec();
+    const ovsNetns = options.ovsNetns ?? ((options.env ?? process.env)[OVS_NETNS_ENV] || undefined);
+    this.ovsNetns = ovsNetns;
+    this.#exec = execInNetns(this.#hostExec, ovsNetns);
     this.ovs = new Ovs({ exec: this.#exec, ...(options.env === undefined ? {} : { env: options.env }) });
     this.#env = options.env;
     this.#netns = new Netns({ exec: this.#exec });
-    this.#prefix = options.namespacePrefix ?? "labwire-";
+    this.#prefix = options.namespacePrefix ?? (ovsNetns === undefined ? "labwire-" : `${ovsNetns}-`);
     this.#warn = options.onWarning ?? (() => {});
     this.keepsVms = options.keepVms ?? false;
     if (this.keepsVms && options.runDir === undefined) {
       throw new TypeError("Cannot make OvsBackend as 'keepVms' needs a 'runDir' that later processes find");
     }
-    this.#runDir = options.runDir ?? path.join(os.tmpdir(), `labwire-kvm-${process.pid}`);
+    this.#runDir = options.runDir ??
+      path.join(os.tmpdir(), `labwire-kvm-${process.pid}${ovsNetns === undefined ? "" : `-${ovsNetns}`}`);
     this.#ownRunDir = options.runDir === undefined;
     this.#kvm = new Kvm({
       exec: this.#exec,
@@ -203,11 +236,114 @@ export class OvsBackend implements Backend {
 
   /** Checks once that OVS answers, so that the first step fails with one clear sentence if it does not. */
   #ready(): Promise<void> {
-    this.#checked ??= this.ovs.check().catch((error) => {
+    this.#checked ??= this.#findNetns().then(() => this.ovs.check()).catch((error) => {
       this.#checked = undefined;
       throw error;
     });
     return this.#checked;
+  }
+
+  /**
+   * With an {@linkcode OvsBackend.ovsNetns}: checks that it exists.
+   *
+   * @throws {Error} `Cannot use Open vSwitch in network namespace NS: ...` when it does not exist.
+   */
+  async #findNetns(): Promise<void> {
+    this.#checkVswitchdNetns();
+    if (this.ovsNetns === undefined) return;
+    const r = await this.#hostExec("ip").args("netns", "pids", this.ovsNetns).timeout(10_000).noThrow().run();
+    if (r.code !== 0) {
+      const why = r.stderr.trim() || `ip exited with code ${r.code}`;
+      throw new Error(
+        `Cannot use Open vSwitch in network namespace ${this.ovsNetns}: ${why} (start one there with: ` +
+          `scripts/ovs-sandbox.sh start DIR --netns ${this.ovsNetns})`,
+      );
+    }
+  }
+
+  /**
+   * Checks that the ovs-vswitchd of `OVS_RUNDIR` (its pidfile), when there is one, runs in the namespace
+   * the backend runs its programs in: the bridges' and ports' devices are made where it runs, and the
+   * backend would not find them elsewhere. Nothing is checked when there is no pidfile to read.
+   *
+   * @throws {Error} `Cannot use Open vSwitch (ovs-vswitchd PID N) in ...: it runs in network namespace X;
+   * give --ovs-netns X (LABWIRE_OVS_NETNS)`, or `... it runs in the host's own network namespace; ...`.
+   */
+  #checkVswitchdNetns(): void {
+    const rundir = (this.#env ?? process.env).OVS_RUNDIR || "/var/run/openvswitch";
+    let pid: number;
+    let theirs: string;
+    try {
+      pid = Number(fs.readFileSync(path.join(rundir, "ovs-vswitchd.pid"), "utf8").trim());
+      theirs = fs.readlinkSync(`/proc/${pid}/ns/net`);
+    } catch {
+      return; // no pidfile, or a daemon that is gone: check() says what is wrong
+    }
+    let ours: string;
+    try {
+      ours = this.ovsNetns === undefined
+        ? fs.readlinkSync("/proc/self/ns/net")
+        : `net:[${fs.statSync(`${NETNS_RUN_DIR}/${this.ovsNetns}`).ino}]`;
+    } catch {
+      return; // no such namespace: #findNetns() says so
+    }
+    if (theirs === ours) return;
+    const named = (() => {
+      try {
+        return fs.readdirSync(NETNS_RUN_DIR).find((n) =>
+          `net:[${fs.statSync(`${NETNS_RUN_DIR}/${n}`).ino}]` === theirs
+        );
+      } catch {
+        return undefined;
+      }
+    })();
+    const host = (() => {
+      try {
+        return fs.readlinkSync("/proc/self/ns/net") === theirs;
+      } catch {
+        return false;
+      }
+    })();
+    const where = this.ovsNetns === undefined
+      ? "the host's own network namespace"
+      : `network namespace ${this.ovsNetns}`;
+    const fix = named !== undefined
+      ? `give --ovs-netns ${named} (LABWIRE_OVS_NETNS=${named})`
+      : host
+      ? "run labwire without --ovs-netns (and LABWIRE_OVS_NETNS)"
+      : "start it where labwire runs, or give --ovs-netns with its namespace";
+    const theirWhere = named !== undefined
+      ? `network namespace ${named}`
+      : host
+      ? "the host's own network namespace"
+      : `another network namespace (${theirs})`;
+    throw new Error(
+      `Cannot use Open vSwitch (ovs-vswitchd PID ${pid}) from ${where}: it runs in ${theirWhere}; ${fix}`,
+    );
+  }
+
+  /**
+   * A process in the OVS namespace: the one found last while it is still there, else the first of /proc
+   * whose network namespace is the one `/run/netns/NAME` holds; `undefined` when there is none.
+   */
+  #processInNetns(): number | undefined {
+    let want: string;
+    try {
+      want = `net:[${fs.statSync(`${NETNS_RUN_DIR}/${this.ovsNetns}`).ino}]`;
+    } catch {
+      return undefined; // no such namespace
+    }
+    const inNetns = (pid: number | string) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/ns/net`) === want;
+      } catch {
+        return false; // gone, or not ours to read
+      }
+    };
+    if (this.#netnsPid !== undefined && inNetns(this.#netnsPid)) return this.#netnsPid;
+    const found = fs.readdirSync("/proc").find((entry) => /^\d+$/.test(entry) && inNetns(entry));
+    this.#netnsPid = found === undefined ? undefined : Number(found);
+    return this.#netnsPid;
   }
 
   /**
@@ -330,12 +466,19 @@ export class OvsBackend implements Backend {
       batch.add("link", "set", "dev", port.name, "up");
     }
     await batch.run();
-    for (const port of ports) {
-      if (port.role !== "host") continue;
-      // one endpoint on one VLAN: no answers for the host's other addresses (Linux's weak host model)
-      for (const [key, value] of [["arp_ignore", "1"], ["arp_announce", "2"]] as const) {
-        fs.writeFileSync(`/proc/sys/net/ipv4/conf/${port.name}/${key}`, value);
-      }
+    // one endpoint on one VLAN: no answers for the host's other addresses (Linux's weak host model)
+    const settings = ports.filter((p) => p.role === "host").flatMap((p) =>
+      [["arp_ignore", "1"], ["arp_announce", "2"]].map((
+        [key, value],
+      ) => [`net/ipv4/conf/${p.name}/${key}`, value!])
+    );
+    if (settings.length === 0) return;
+    if (this.ovsNetns === undefined) {
+      for (const [key, value] of settings) fs.writeFileSync(`/proc/sys/${key}`, value!);
+    } else {
+      // /proc/sys/net is the writer's namespace's: sysctl in the OVS's
+      await this.#exec("sysctl").args("-q", "-w", ...settings.map(([key, value]) => `${key}=${value}`))
+        .timeout(10_000).run();
     }
   }
 
@@ -707,9 +850,35 @@ export class OvsBackend implements Backend {
     if (killed !== undefined) throw killed;
   }
 
-  /** Whether the host has a network device of that name (minimega's tap names skip them). */
+  /**
+   * Whether the host (the OVS namespace, with an {@linkcode OvsBackend.ovsNetns}) has a network device of
+   * that name (minimega's tap names skip them). The devices of an OVS namespace are read from
+   * /proc/PID/net/dev of a process in it (its ovs-vswitchd); with no process there, no name is in use.
+   */
   nameInUse(name: string): boolean {
-    return fs.existsSync(`/sys/class/net/${name}`);
+    if (this.ovsNetns === undefined) return fs.existsSync(`/sys/class/net/${name}`);
+    if (this.#devices === undefined) {
+      // read once for a whole run of questions (a launch naming many taps), again after it
+      this.#devices = this.#netnsDevices();
+      queueMicrotask(() => this.#devices = undefined);
+    }
+    return this.#devices.has(name);
+  }
+
+  /** The network devices of the OVS namespace, from /proc/PID/net/dev of a process in it; none without one. */
+  #netnsDevices(): Set<string> {
+    const pid = this.#processInNetns();
+    if (pid === undefined) return new Set();
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/net/dev`, "utf8");
+    } catch {
+      return new Set(); // it exited meanwhile
+    }
+    // two heading lines, then "  name: counters..."
+    return new Set(
+      text.split("\n").slice(2).map((line) => line.split(":")[0]!.trim()).filter((n) => n !== ""),
+    );
   }
 
   /**

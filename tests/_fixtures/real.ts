@@ -3,8 +3,13 @@
  * Open vSwitch started and stopped by scripts/ovs-sandbox.sh. A test file that cannot run skips with the
  * reason, and fails instead when `CI` or `LABWIRE_REQUIRE_REAL=1` is set.
  *
- * Only one ovs-vswitchd per host can use the userspace datapath, so the sandbox script holds a host-wide
- * lock from start to stop: a second test file (or a developer's second run) waits for the first to stop.
+ * Only one ovs-vswitchd per network namespace can use the userspace datapath, so each sandbox runs in a
+ * network namespace of its own (`lwt-<pid>-<random>`, made by the sandbox script and deleted by its stop),
+ * and the tests' labs use it as their OVS namespace (the ovs backend's `ovsNetns`, the CLI's
+ * `LABWIRE_OVS_NETNS`): test files run side by side, and an Open vSwitch left running on the host does not
+ * disturb them. What a test runs itself on the lab's host side (ip, tcpdump, ping) goes through
+ * {@linkcode Sandbox.exec}, in the namespace. A sandbox on the host (`{ netns: false }`) takes the script's
+ * host-wide lock instead, waiting while another one on the host runs.
  *
  * @module
  */
@@ -14,7 +19,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
-import { nodeRunner, which } from "../../lib/exec.ts";
+import { randomBytes } from "node:crypto";
+import { type Cmd, createExec, execInNetns, nodeRunner, which } from "../../lib/exec.ts";
 
 /** The project's root folder. */
 export const ROOT: string = path.join(import.meta.dirname!, "..", "..");
@@ -65,24 +71,56 @@ export function isAlive(pid: number): boolean {
 export interface Sandbox {
   /** Its folder (database, sockets, logs, PID files). */
   readonly dir: string;
-  /** The variables that point ovs-vsctl and labwire at it (`OVS_RUNDIR`, ...). */
+  /**
+   * The variables that point ovs-vsctl and labwire at it (`OVS_RUNDIR`, ..., and `LABWIRE_OVS_NETNS` when it
+   * runs in a namespace of its own): pass them as the ovs backend's `env`, or to the CLI.
+   */
   readonly env: Record<string, string>;
-  /** Stops both daemons by PID and removes the folder. */
+  /** The network namespace its ovs-vswitchd runs in, or `undefined` for the host's. */
+  readonly netns: string | undefined;
+  /** Makes commands that run in {@linkcode Sandbox.netns} (where the lab's bridges and taps are). */
+  readonly exec: (program: string) => Cmd;
+  /** Stops both daemons by PID, deletes the namespace and removes the folder. */
   stop(): Promise<void>;
 }
 
+/** How to start a sandbox. */
+export interface SandboxOptions {
+  /** Run it in a new network namespace of its own (`true`), or in the host's (`false`). @default {true} */
+  netns?: boolean;
+}
+
+/** A network namespace name of this process that no other test file picks: `lwt-<pid>-<random>`. */
+export function testNetnsName(): string {
+  return `lwt-${process.pid}-${randomBytes(3).toString("hex")}`;
+}
+
 /**
- * Starts a private Open vSwitch in a new temp folder (waiting while another sandbox holds the userspace
- * datapath).
+ * Starts a private Open vSwitch in a new temp folder, in a new network namespace of its own (or on the
+ * host, waiting while another host sandbox holds the userspace datapath).
  *
  * @param programs Programs the caller needs besides Open vSwitch; their absence fails the start clearly.
+ * @param options Where it runs.
  */
-export async function startSandbox(programs: readonly string[] = []): Promise<Sandbox> {
-  const missing = missingFor(["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", ...programs]);
+export async function startSandbox(
+  programs: readonly string[] = [],
+  options: SandboxOptions = {},
+): Promise<Sandbox> {
+  const missing = missingFor(["ovs-vsctl", "ovsdb-server", "ovs-vswitchd", "ip", "nsenter", ...programs]);
   assert.equal(missing, undefined, `required but missing: ${missing}`);
+  const netns = options.netns ?? true ? testNetnsName() : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-sb-"));
   const script = path.join(ROOT, "scripts", "ovs-sandbox.sh");
-  const r = await nodeRunner.run(["bash", script, "start", dir], { timeoutMs: START_TIMEOUT_MS });
+  const r = await nodeRunner.run([
+    "bash",
+    script,
+    "start",
+    dir,
+    ...(netns === undefined ? [] : ["--netns", netns]),
+  ], {
+    timeoutMs: START_TIMEOUT_MS,
+    env: { LABWIRE_OVS_NETNS: "" },
+  });
   if (r.code !== 0) {
     fs.rmSync(dir, { recursive: true, force: true });
     assert.fail(`ovs-sandbox.sh start failed (${r.code}): ${r.stderr}`);
@@ -92,6 +130,8 @@ export async function startSandbox(programs: readonly string[] = []): Promise<Sa
   return {
     dir,
     env,
+    netns,
+    exec: execInNetns(createExec(), netns),
     async stop() {
       try {
         const s = await nodeRunner.run(["bash", script, "stop", dir], { timeoutMs: 60_000 });
