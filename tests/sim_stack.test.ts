@@ -16,6 +16,8 @@ import { nodeRunner, which } from "../lib/exec.ts";
 import { ARP_RETRY_NS, HOST_PROCESSING_NS, type PingRun, SimHost } from "../sim/host.ts";
 import { SimStack } from "../sim/stack.ts";
 import { VirtualClock } from "../sim/clock.ts";
+import { SimBackend } from "../sim/backend.ts";
+import { isRoutingBackend } from "../lib/backend/routing.ts";
 
 /** A frame seen on a link. */
 interface Seen {
@@ -472,5 +474,108 @@ describe("a router's frames in a pcap, read by tshark", () => {
       "64\t10.0.1.2\t10.9.0.1\t8\t0\t1\t1",
       "64,64\t10.0.1.1,10.0.1.2\t10.0.1.2,10.9.0.1\t3,8\t0,0\t1,1\t1,2",
     ]);
+  });
+});
+
+// ---- SimBackend: a VM is one node; RoutingBackend ----
+
+describe("SimBackend as a RoutingBackend", () => {
+  const vm = (name: string, id: number) => ({ name, id, namespace: "minimega" });
+  const port = (name: string, tag: number, v: { name: string; id: number }, nic: number, mac: string) => ({
+    name,
+    mode: { kind: "access" as const, tag },
+    role: "vm" as const,
+    mac,
+    vm: { ...v, namespace: "minimega", nic, type: "container" as const, running: true },
+  });
+
+  /** a (VLAN 10) -- r (VLANs 10 and 20) -- b (VLAN 20), on one bridge. */
+  async function lab() {
+    const backend = new SimBackend();
+    const [a, r, b] = [vm("a", 1), vm("r", 2), vm("b", 3)];
+    // the router's configuration may come before its NICs are plugged
+    await backend.setForwarding(r, true);
+    await backend.addPorts("br0", [
+      port("tap0", 10, a, 0, "52:54:00:00:00:01"),
+      port("tap1", 10, r, 0, "52:54:00:00:00:02"),
+      port("tap2", 20, r, 1, "52:54:00:00:00:03"),
+      port("tap3", 20, b, 0, "52:54:00:00:00:04"),
+    ]);
+    await backend.addAddress("br0", "tap0", "10.0.1.2/24");
+    await backend.addAddress("br0", "tap1", "10.0.1.1/24");
+    await backend.addAddress("br0", "tap2", "10.0.2.1/24");
+    await backend.addAddress("br0", "tap3", "10.0.2.2/24");
+    await backend.setDefaultGateway(a, "10.0.1.1");
+    await backend.setDefaultGateway(b, "10.0.2.1");
+    return { backend, a, r, b };
+  }
+
+  test("a VM's NICs are one node; pings cross it once it forwards", async () => {
+    const { backend, r } = await lab();
+    assert.equal(isRoutingBackend(backend), true);
+    const node = backend.stack(2)!;
+    assert.deepEqual(node.interfaces().map((h) => h.name), ["tap1", "tap2"]);
+    assert.equal(backend.host("tap1")!.stack, backend.host("tap2")!.stack);
+    assert.notEqual(backend.host("tap0")!.stack, node);
+    const report = await backend.ping("br0", "tap0", "10.0.2.2", 3);
+    assert.deepEqual([report.sent, report.received, report.errors, report.networkUnreachable], [
+      3,
+      3,
+      0,
+      false,
+    ]);
+    await backend.setForwarding(r, false);
+    const off = await backend.ping("br0", "tap0", "10.0.2.2", 2);
+    assert.deepEqual([off.sent, off.received, off.errors], [2, 0, 0]);
+  });
+
+  test("no route: networkUnreachable at the host; net unreachable from the router counts as errors", async () => {
+    const { backend, a } = await lab();
+    const far = await backend.ping("br0", "tap0", "10.9.0.1", 2);
+    assert.deepEqual([far.sent, far.received, far.errors, far.networkUnreachable], [2, 0, 2, false]);
+    await backend.setDefaultGateway(a, undefined);
+    const none = await backend.ping("br0", "tap0", "10.9.0.1", 2);
+    assert.equal(none.networkUnreachable, true);
+  });
+
+  test("static routes replace each other whole; bad ones are refused before anything changes", async () => {
+    const { backend, r } = await lab();
+    await backend.setRoutes(r, [{ network: "10.0.3.0/24", via: "10.0.2.2" }]);
+    assert.deepEqual(backend.stack(2)!.routes().filter((x) => x.proto === "static").map((x) => x.network), [
+      "10.0.3.0/24",
+    ]);
+    await assert.rejects(backend.setRoutes(r, [{ network: "10.0.4.1/24", via: "10.0.2.2" }]), /host bits/);
+    await assert.rejects(backend.setDefaultGateway(r, "10.0.2"), SyntaxError);
+    assert.equal(backend.stack(2)!.routes().filter((x) => x.proto === "static").length, 1);
+    await backend.setRoutes(r, []);
+    assert.equal(backend.stack(2)!.routes().filter((x) => x.proto === "static").length, 0);
+  });
+
+  test("a stopped router VM forwards nothing; started, it does; its node goes with its last NIC", async () => {
+    const { backend } = await lab();
+    const spec = {
+      name: "r",
+      namespace: "minimega",
+      id: 2,
+      type: "container" as const,
+      nics: [{ tap: "tap1", driver: "", mac: "" }, { tap: "tap2", driver: "", mac: "" }],
+      memory: 0,
+      vcpus: 1,
+      kernel: "",
+      initrd: "",
+      append: "",
+      disks: [],
+    };
+    await backend.stopVms([spec]);
+    assert.equal((await backend.ping("br0", "tap0", "10.0.2.2", 1)).received, 0);
+    await backend.startVms([spec]);
+    // a's unanswered ARP for its gateway turns FAILED at +3 s (the ping gave up at 2.5 s): wait for it
+    const clock = backend.network.clock;
+    clock.run(clock.now() + 1_000_000_000);
+    assert.equal((await backend.ping("br0", "tap0", "10.0.2.2", 1)).received, 1);
+    await backend.removePorts("br0", ["tap1"]);
+    assert.deepEqual(backend.stack(2)!.interfaces().map((h) => h.name), ["tap2"]);
+    await backend.removePorts("br0", ["tap2"]);
+    assert.equal(backend.stack(2), undefined);
   });
 });
