@@ -293,6 +293,8 @@ interface Run {
   pattern: Uint8Array;
   /** The longest round trip ping could time (only with a timeval in the data), or 0. */
   maxRttNs: number;
+  /** The unfolded ones' complement sum of the data's words after the timeval (all of it when shorter). */
+  dataSum: number;
 }
 
 /**
@@ -417,6 +419,12 @@ function checksum(buf: Uint8Array, off: number, len: number): number {
   let i = off;
   for (; i < end; i += 2) sum += buf[i]! << 8 | buf[i + 1]!;
   if (i === end) sum += buf[i]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** The Internet checksum of an unfolded sum of 16-bit words. */
+function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
@@ -1369,11 +1377,25 @@ export class SimStack {
       put16(b, q + 4, packet.id);
       put16(b, q + 6, packet.seq);
       b.set(run.pattern, q + 8);
-      if (size >= TIMEVAL_BYTES) writeTimeval(b, q + 8, packet.sentNs);
-      put16(b, q + 2, checksum(b, q, 8 + size));
+      // the checksum from sums: the header's words, the timeval's, and the rest of the data's (per run)
+      let sum = (ICMP_ECHO_REQUEST << 8) + packet.id + packet.seq + run.dataSum;
+      if (size >= TIMEVAL_BYTES) {
+        writeTimeval(b, q + 8, packet.sentNs);
+        for (let i = q + 8; i < q + 8 + TIMEVAL_BYTES; i += 2) sum += b[i]! << 8 | b[i + 1]!;
+      }
+      put16(b, q + 2, fold(sum));
       this.#writeIpHeader(b, ETH, 0, 28 + size, run.ttl, packet.srcIp, packet.dstIp);
       put16(b, ETH + 4, id);
-      put16(b, ETH + 10, checksum(b, ETH, 20));
+      const src = packet.srcIp;
+      const dst = packet.dstIp;
+      put16(
+        b,
+        ETH + 10,
+        fold(
+          0x4500 + 28 + size + id + (run.ttl << 8 | 1) + (src >>> 16) + (src & 0xffff) + (dst >>> 16) +
+            (dst & 0xffff),
+        ),
+      );
       this.#ipId = (id + 1) & 0xffff;
       len = ETH + 28 + size;
     } else {
@@ -1574,7 +1596,11 @@ export class SimStack {
       ttl,
       pattern,
       maxRttNs: 0,
+      dataSum: 0,
     };
+    for (let i = size >= TIMEVAL_BYTES ? TIMEVAL_BYTES : 0; i < size; i += 2) {
+      run.dataSum += pattern[i]! << 8 | (i + 1 < size ? pattern[i + 1]! : 0);
+    }
     // ping(8) connects its socket first: with no route it stops before sending anything
     const local = this.#local.get(dst);
     let routed: boolean;

@@ -330,6 +330,7 @@ describe("SimStack", () => {
   });
 
   test("ICMP errors are rate-limited per destination as Linux: a burst of 6, then one a second", () => {
+    // measured on Linux 6.18: ping -c 10 -i 0.2 -t 1 through a router gets "+7 errors", seq 1-7
     const { w, a, r } = oneRouter();
     const run = a.ping("10.0.2.2", { count: 10, ttl: 1, ...PING });
     w.until(run);
@@ -337,6 +338,30 @@ describe("SimStack", () => {
     assert.deepEqual(run.errorReports.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7]);
     assert.deepEqual(r.counters(), { forwarded: 0, icmpErrors: 7, icmpRateLimited: 3 });
     assert.deepEqual([run.sent, run.errors, run.received], [10, 7, 0]);
+  });
+
+  test("net unreachable also goes through ip_error's bucket (burst 5, sharing the tokens): 2 errors in 8 s", () => {
+    // measured on Linux 6.18 (3 namespaces, ping -c 40 -i 0.2 to a network the router has no route to):
+    // "From 10.0.1.1 icmp_seq=1" and "icmp_seq=2 Destination Net Unreachable", then none: each second
+    // ip_error's bucket lets one through and the ICMP bucket, which it just emptied, refuses it
+    const { w, a } = oneRouter();
+    const run = a.ping("10.9.0.1", { count: 40, intervalNs: 200_000_000, waitNs: 2_500_000_000 });
+    w.until(run);
+    assert.deepEqual(run.errorReports.map((e) => e.seq), [1, 2]);
+    assert.deepEqual([run.sent, run.errors], [40, 2]);
+  });
+
+  test("echo requests, replies and forwarded copies of every size and TTL have good checksums", () => {
+    const { w, a } = oneRouter();
+    for (const size of [0, 1, 2, 15, 16, 17, 18, 55, 56, 57, 100, 1471, 1472]) {
+      for (const ttl of [2, 64, 255]) w.until(a.ping("10.0.2.2", { count: 2, size, ttl, ...PING }));
+    }
+    const ips = w.seen.filter((s) => s.bytes[12] === 8 && s.bytes[13] === 0).map((s) => ipv4(s.bytes));
+    assert.equal(ips.length, 13 * 3 * 2 * 4);
+    for (const ip of ips) {
+      assert.equal(ip.checksumOk, true, `${ip.src} > ${ip.dst} ttl ${ip.ttl}`);
+      assert.equal(ip.icmp?.checksumOk, true, `${ip.src} > ${ip.dst} ttl ${ip.ttl} ${ip.icmp?.data.length}`);
+    }
   });
 
   test("the router's addresses are all local: it answers pings and ARP for any of them on any interface", () => {
