@@ -4,6 +4,11 @@
  * ping (and are silent while their VM does not run), and captures keep what a port sees, in a pcap file
  * or in memory. Deterministic: everything runs on the network's virtual clock.
  *
+ * A VM is one node ({@linkcode SimStack}): its NICs are the interfaces of one IPv4 stack, as on Open
+ * vSwitch a container VM is one network namespace holding all its NICs, with one routing table; a host tap
+ * is a node of its own. The backend implements {@linkcode RoutingBackend}: forwarding, static routes and
+ * the default gateway of a VM, kept per VM id and applied to its node whenever it exists.
+ *
  * Beyond the contract, for tests of your own code: {@linkcode SimBackend.send} puts any frame on the wire
  * from a port and says where it went and why it stopped, and {@linkcode SimBackend.attach} puts your own
  * endpoint behind a VM NIC or host tap in place of the lab's host.
@@ -15,6 +20,7 @@ import type { MirrorSpec, PortSpec, RemovePortsOptions } from "../lib/backend/br
 import type { Backend } from "../lib/backend/backend.ts";
 import type { CaptureContents, CaptureSpec, RawFrame } from "../lib/backend/captures.ts";
 import { PING_INTERVAL_MS, PING_WAIT_MS, type PingReport } from "../lib/backend/endpoints.ts";
+import type { RoutedVm, Routing, RoutingBackend, StaticRoute } from "../lib/backend/routing.ts";
 import type { VmSpec } from "../lib/backend/vms.ts";
 import { LabError } from "../lib/errors.ts";
 import { isMulticastMac } from "../lib/mac.ts";
@@ -22,6 +28,7 @@ import { compileFilter } from "../lib/wire/bpf.ts";
 import type { PcapWriter } from "../lib/wire/pcap.ts";
 import { openPcapFile, readPcapFile } from "../lib/wire/pcap_file.ts";
 import { SimHost } from "./host.ts";
+import { SimStack } from "./stack.ts";
 import {
   DROP_REASONS,
   type DropReason,
@@ -109,10 +116,25 @@ interface RunningCapture {
   watching: { readonly bridge: string; readonly stop: () => void } | undefined;
 }
 
+/** Where a NIC's cable is plugged: a bridge and the port's index there, or nowhere. */
+interface Cable {
+  bridge: SimBridge | undefined;
+  port: number;
+}
+
+/** What a VM's routing configuration says ({@linkcode RoutingBackend}). */
+interface RouterConfig {
+  forwarding: boolean;
+  routes: readonly StaticRoute[];
+  gateway: string | undefined;
+}
+
 /** A host behind a VM NIC or host tap, and the bridge its cable is plugged into. */
 interface SimNic {
   readonly host: SimHost;
-  readonly cable: { bridge: SimBridge | undefined };
+  /** The VM whose node it is an interface of; undefined for a host tap (a node of its own). */
+  readonly vm: number | undefined;
+  readonly cable: Cable;
   /** Your endpoint in its place, if one is attached. */
   custom: FrameSink | undefined;
 }
@@ -161,7 +183,7 @@ class FrameRing {
  * assert.equal((await a!.nic(0).ping("10.0.0.2", { count: 2 })).received, 2);
  * ```
  */
-export class SimBackend implements Backend {
+export class SimBackend implements Backend, RoutingBackend {
   readonly name = "sim";
   /** The simulated network. */
   readonly network: SimNetwork;
@@ -174,6 +196,10 @@ export class SimBackend implements Backend {
   /** Why a port has no host behind it. */
   #unreachable = new Map<string, string>();
   #captures = new Map<number, RunningCapture>();
+  /** Each VM's node, by VM id, while it has NICs. */
+  #stacks = new Map<number, SimStack>();
+  /** Each VM's routing configuration, by VM id. */
+  #routing = new Map<number, RouterConfig>();
   #openPcap: (path: string, snaplen: number) => PcapWriter;
   #warn: (message: string) => void;
 
@@ -209,7 +235,9 @@ export class SimBackend implements Backend {
     for (const [port, on] of [...this.#bridgeOf]) {
       if (on !== bridge) continue;
       this.#bridgeOf.delete(port);
+      const nic = this.#nics.get(port);
       this.#nics.delete(port);
+      if (nic !== undefined) this.#forget(nic);
     }
     this.network.removeBridge(bridge);
   }
@@ -252,25 +280,46 @@ export class SimBackend implements Backend {
       // a NIC kept unplugged comes back with its addresses and ARP cache
       const kept = this.#kept.get(port.name);
       this.#kept.delete(port.name);
-      const nic = kept ?? this.#newNic(port.name, port.mac);
+      const nic = kept ?? this.#newNic(port.name, port.mac, port.vm);
       if (port.vm !== undefined) nic.host.paused = !port.vm.running;
       nic.cable.bridge = b;
+      nic.cable.port = b.portIndex(port.name);
       b.attach(port.name, nic.custom ?? nic.host);
       this.#nics.set(port.name, nic);
       this.#bridgeOf.set(port.name, bridge);
     }
   }
 
-  /** A host behind a NIC, sending through whichever bridge its cable is plugged into (none: frames lost). */
-  #newNic(name: string, mac: string): SimNic {
-    const cable: { bridge: SimBridge | undefined } = { bridge: undefined };
-    const host = new SimHost({
-      mac,
-      name,
-      scheduler: this.network.clock,
-      transmit: (buf, off, len) => cable.bridge?.transmitFrom(name, buf, off, len),
-    });
-    return { host, cable, custom: undefined };
+  /**
+   * A host behind a NIC, sending through whichever bridge its cable is plugged into (none: frames lost):
+   * an interface of its VM's node, or (a host tap) a node of its own.
+   */
+  #newNic(name: string, mac: string, vm: PortSpec["vm"]): SimNic {
+    const cable: Cable = { bridge: undefined, port: -1 };
+    const transmit = (buf: Uint8Array, off: number, len: number): void => {
+      const bridge = cable.bridge;
+      if (bridge !== undefined) bridge.transmitFrom(cable.port, buf, off, len);
+    };
+    if (vm === undefined) {
+      const host = new SimHost({ mac, name, scheduler: this.network.clock, transmit });
+      return { host, vm: undefined, cable, custom: undefined };
+    }
+    let stack = this.#stacks.get(vm.id);
+    if (stack === undefined) {
+      stack = new SimStack({ scheduler: this.network.clock, name: vm.name });
+      this.#stacks.set(vm.id, stack);
+      const config = this.#routing.get(vm.id);
+      if (config !== undefined) applyRouting(stack, config);
+    }
+    return { host: stack.addInterface({ mac, name, transmit }), vm: vm.id, cable, custom: undefined };
+  }
+
+  /** Forgets a NIC for good: its interface leaves its VM's node, and a node left without any goes. */
+  #forget(nic: SimNic): void {
+    if (nic.vm === undefined) return;
+    const stack = nic.host.stack;
+    stack.removeInterface(nic.host);
+    if (stack.interfaces().length === 0 && this.#stacks.get(nic.vm) === stack) this.#stacks.delete(nic.vm);
   }
 
   /** Removes ports and their hosts; with `keepNics`, the hosts stay, unplugged, for a later `addPorts`. */
@@ -292,10 +341,10 @@ export class SimBackend implements Backend {
       if (nic !== undefined) {
         this.#nics.delete(port);
         this.#bridgeOf.delete(port);
-        if (options.keepNics === true) {
-          nic.cable.bridge = undefined;
-          this.#kept.set(port, nic);
-        }
+        nic.cable.bridge = undefined;
+        nic.cable.port = -1;
+        if (options.keepNics === true) this.#kept.set(port, nic);
+        else this.#forget(nic);
       }
       this.#unreachable.delete(port);
     }
@@ -304,7 +353,11 @@ export class SimBackend implements Backend {
 
   /** Forgets hosts kept unplugged. */
   destroyNics(nics: readonly PortSpec[]): Promise<void> {
-    for (const nic of nics) this.#kept.delete(nic.name);
+    for (const spec of nics) {
+      const nic = this.#kept.get(spec.name);
+      this.#kept.delete(spec.name);
+      if (nic !== undefined) this.#forget(nic);
+    }
     return Promise.resolve();
   }
 
@@ -443,6 +496,71 @@ export class SimBackend implements Backend {
   /** Adds NICs to a running VM: their hosts came with their ports. */
   hotplugNics(): Promise<void> {
     return Promise.resolve();
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------
+
+  #config(vm: RoutedVm): RouterConfig {
+    let config = this.#routing.get(vm.id);
+    if (config === undefined) {
+      config = { forwarding: false, routes: [], gateway: undefined };
+      this.#routing.set(vm.id, config);
+    }
+    return config;
+  }
+
+  /**
+   * Makes a VM's forwarding and routes exactly `routing` ({@linkcode RoutingBackend.setRouting}): all of
+   * it is checked first, so a refused call changes nothing.
+   */
+  async setRouting(vm: RoutedVm, routing: Routing): Promise<void> {
+    const check = new SimStack({ scheduler: this.network.clock, name: vm.name });
+    check.setRoutes(routing.routes);
+    check.setDefaultGateway(routing.gateway === "" ? undefined : routing.gateway);
+    await this.setForwarding(vm, routing.forwarding);
+    await this.setRoutes(vm, routing.routes);
+    await this.setDefaultGateway(vm, routing.gateway === "" ? undefined : routing.gateway);
+  }
+
+  /** Turns forwarding between the VM's NICs on or off (a part of {@linkcode SimBackend.setRouting}). */
+  setForwarding(vm: RoutedVm, on: boolean): Promise<void> {
+    this.#config(vm).forwarding = on;
+    const stack = this.#stacks.get(vm.id);
+    if (stack !== undefined) stack.forwarding = on;
+    return Promise.resolve();
+  }
+
+  /**
+   * Replaces the VM's static routes (a part of {@linkcode SimBackend.setRouting}); they are checked even
+   * while the VM has no NICs.
+   */
+  setRoutes(vm: RoutedVm, routes: readonly StaticRoute[]): Promise<void> {
+    try {
+      new SimStack({ scheduler: this.network.clock, name: vm.name }).setRoutes(routes); // checks them
+      const copy = routes.map((r) => ({ network: r.network, via: r.via }));
+      this.#stacks.get(vm.id)?.setRoutes(copy);
+      this.#config(vm).routes = copy;
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Sets or removes the VM's default gateway (a part of {@linkcode SimBackend.setRouting}). */
+  setDefaultGateway(vm: RoutedVm, gateway: string | undefined): Promise<void> {
+    try {
+      new SimStack({ scheduler: this.network.clock, name: vm.name }).setDefaultGateway(gateway); // checks it
+      this.#stacks.get(vm.id)?.setDefaultGateway(gateway);
+      this.#config(vm).gateway = gateway;
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** A VM's node (all its NICs' interfaces, its routes), while it has NICs; by VM id. */
+  stack(vmId: number): SimStack | undefined {
+    return this.#stacks.get(vmId);
   }
 
   // ---- captures --------------------------------------------------------------------------------
@@ -688,4 +806,11 @@ export class SimBackend implements Backend {
       },
     };
   }
+}
+
+/** Gives a VM's new node the routing its configuration says. */
+function applyRouting(stack: SimStack, config: RouterConfig): void {
+  stack.forwarding = config.forwarding;
+  stack.setRoutes(config.routes);
+  stack.setDefaultGateway(config.gateway);
 }

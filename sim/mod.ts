@@ -34,5 +34,6 @@ export * from "./bridge.ts";
 export * from "./clock.ts";
 export * from "./host.ts";
 export * from "./network.ts";
+export * from "./stack.ts";
 export type * from "./types.ts";
 export { SimLab, type SimPort } from "../lib/api/sim.ts";

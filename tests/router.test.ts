@@ -13,17 +13,17 @@ import type { Routing } from "../lib/backend/routing.ts";
 import type { VmSpec } from "../lib/backend/vms.ts";
 import { SimBackend } from "../sim/backend.ts";
 
-/** The simulator, recording each setRouting call (and failing on demand). */
+/** The simulator, recording each setRouting call (and refusing one on demand). */
 class RoutingSim extends SimBackend {
   readonly routings: { vm: string; routing: Routing }[] = [];
   failNext = false;
-  setRouting(vm: VmSpec, routing: Routing): Promise<void> {
+  override setRouting(vm: VmSpec, routing: Routing): Promise<void> {
     if (this.failNext) {
       this.failNext = false;
       return Promise.reject(new Error("Cannot set routes: refused"));
     }
     this.routings.push({ vm: vm.name, routing: structuredClone(routing) });
-    return Promise.resolve();
+    return super.setRouting(vm, routing);
   }
 }
 

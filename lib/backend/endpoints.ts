@@ -27,13 +27,17 @@ export interface PingReport {
   readonly sent: number;
   /** Echo replies received. */
   readonly received: number;
-  /** Echo requests reported unreachable: ARP got no answer (Linux's "Destination Host Unreachable"). */
+  /**
+   * Echo requests reported unreachable, ping's "+N errors": ARP got no answer (Linux's "Destination Host
+   * Unreachable"), or a router answered with an ICMP error (time exceeded, net or host unreachable).
+   */
   readonly errors: number;
   /** The round trip of each reply, in milliseconds, in the order they came. */
   readonly rttMs: readonly number[];
   /**
    * Nothing was sent because the endpoint has no route to the address (no address at all, or none whose
-   * subnet holds it, and no gateway): Linux's `connect: Network is unreachable`.
+   * subnet holds it, and no static route or gateway that does, through this NIC): Linux's `connect:
+   * Network is unreachable`.
    */
   readonly networkUnreachable: boolean;
 }
