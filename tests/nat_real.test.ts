@@ -1,8 +1,10 @@
 /**
  * The way out (`nat`) on real Open vSwitch: a VM of a VLAN reaches an "outside" host through the host's
  * uplink, masqueraded as the uplink's address; `clear nat` and `clear all` leave the host exactly as they
- * found it (forwarding setting, nftables tables, links). The outside is a network namespace this test
- * makes, behind a veth pair whose host end is the uplink: no traffic leaves the machine. Needs root, Open
+ * found it (forwarding setting, nftables tables, links). The lab's host is the sandbox's network
+ * namespace (tests/_fixtures/real.ts), so the machine's own settings are never touched; the outside is a
+ * network namespace this test makes, behind a veth pair whose host end is the uplink: no traffic leaves
+ * the machine. Needs root, Open
  * vSwitch, nft and tcpdump; skipped with the reason otherwise, failed instead when CI or
  * LABWIRE_REQUIRE_REAL=1 is set.
  */
@@ -11,7 +13,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import process from "node:process";
-import { nodeRunner } from "../lib/exec.ts";
+import { type Cmd, createExec } from "../lib/exec.ts";
 import { LabModel } from "../lib/lab/model.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { decodeFrame } from "../lib/wire/frame.ts";
@@ -42,22 +44,25 @@ const FAR = `lwo${id}f`; // its end in the outside
  */
 async function unusedSubnet(): Promise<string> {
   for (const prefix of ["198.51.100", "203.0.113", "100.64.77"]) {
-    const routes = await nodeRunner.run(["ip", "-4", "route", "show", "table", "all"], { timeoutMs: 10_000 });
-    const addrs = await nodeRunner.run(["ip", "-4", "addr", "show"], { timeoutMs: 10_000 });
-    if (!routes.stdout.includes(`${prefix}.`) && !addrs.stdout.includes(`${prefix}.`)) return prefix;
+    const routes = await run("ip", "-4", "route", "show", "table", "all");
+    const addrs = await run("ip", "-4", "addr", "show");
+    if (!routes.includes(`${prefix}.`) && !addrs.includes(`${prefix}.`)) return prefix;
   }
   return assert.fail("no unused subnet for the outside");
 }
 
+/** Runs commands where the lab's host side is: the sandbox's network namespace. */
+let hostExec: (program: string) => Cmd = createExec();
+
 async function run(...argv: string[]): Promise<string> {
-  const r = await nodeRunner.run(argv, { timeoutMs: 20_000 });
+  const r = await hostExec(argv[0]!).args(...argv.slice(1)).timeout(20_000).noThrow().run();
   assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
   return r.stdout;
 }
 
-/** What the way out may change on the host, to compare before and after. */
+/** What the way out may change on the lab's host, to compare before and after. */
 async function hostState(): Promise<string> {
-  const forwarding = fs.readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim();
+  const forwarding = (await run("sysctl", "-n", "net.ipv4.ip_forward")).trim();
   const tables = await run("nft", "list", "tables");
   const links = (await run("ip", "-o", "link", "show")).split("\n")
     .flatMap((l) => l.includes(":") ? [l.split(":")[1]!.trim()] : []).sort();
@@ -73,10 +78,11 @@ describe("the way out on real Open vSwitch", { skip, timeout: 180_000 }, () => {
   let near = "";
 
   before(async () => {
+    sandbox = await startSandbox(PROGRAMS);
+    hostExec = sandbox.exec;
     const net = await unusedSubnet();
     near = `${net}.1`;
     far = `${net}.2`;
-    sandbox = await startSandbox(PROGRAMS);
     await run("ip", "netns", "add", OUTSIDE);
     await run("ip", "link", "add", UPLINK, "type", "veth", "peer", "name", FAR);
     await run("ip", "link", "set", FAR, "netns", OUTSIDE);
@@ -95,8 +101,8 @@ describe("the way out on real Open vSwitch", { skip, timeout: 180_000 }, () => {
       await lab?.clearAll();
       await lab?.close();
     } finally {
-      await nodeRunner.run(["ip", "link", "del", UPLINK], { timeoutMs: 10_000 });
-      await nodeRunner.run(["ip", "netns", "del", OUTSIDE], { timeoutMs: 10_000 });
+      await hostExec("ip").args("link", "del", UPLINK).noThrow().run();
+      await hostExec("ip").args("netns", "del", OUTSIDE).noThrow().run();
       await sandbox?.stop();
     }
   });
@@ -111,17 +117,29 @@ describe("the way out on real Open vSwitch", { skip, timeout: 180_000 }, () => {
     await lab.routeVms("minimega", "web", "default", "10.93.0.1");
     // the outside sees the uplink's address, never the lab's
     const pcap = path.join(sandbox!.dir, "outside.pcap");
-    const capture = nodeRunner.run(
-      ["ip", "netns", "exec", OUTSIDE, "tcpdump", "-n", "-U", "-i", FAR, "-c", "2", "-w", pcap, "icmp"],
-      { timeoutMs: 30_000 },
-    );
+    const capture = hostExec("ip").args(
+      "netns",
+      "exec",
+      OUTSIDE,
+      "tcpdump",
+      "-n",
+      "-U",
+      "-i",
+      FAR,
+      "-c",
+      "2",
+      "-w",
+      pcap,
+      "icmp",
+    )
+      .timeout(30_000).noThrow().run();
     await new Promise((resolve) => setTimeout(resolve, 1000)); // tcpdump listening
     const ping = await lab.ping("minimega", "web:0", far, 2);
     assert.deepEqual([ping.sent, ping.received], [2, 2]);
     assert.equal((await capture).code, 0);
     const sources = readPcap(fs.readFileSync(pcap)).records.map((r) => decodeFrame(r.data).ipv4?.src);
     assert.deepEqual(sources, [near, far]);
-    assert.equal(fs.readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim(), "1");
+    assert.equal((await run("sysctl", "-n", "net.ipv4.ip_forward")).trim(), "1");
     assert.match(await run("nft", "list", "tables"), /labwire_nat_f\d_lwnat101/);
     // refused: a second way out of the VLAN, or one on an overlapping subnet
     await assert.rejects(lab.openNat("minimega", "DMZ", "10.93.0.1/24", UPLINK), { code: "port-exists" });
