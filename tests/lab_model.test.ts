@@ -559,10 +559,10 @@ describe("LabModel networking on the simulator", () => {
       assert.deepEqual(seen, [
         "ARP, Request who-has 10.0.0.1 tell 10.0.0.2",
         `ARP, Reply 10.0.0.1 is-at ${lab.vms.find("minimega", "a")!.nics[0]!.mac}`,
-        "IPv4 10.0.0.2 > 10.0.0.1: ICMP echo request, seq 1",
-        "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, seq 1",
-        "IPv4 10.0.0.2 > 10.0.0.1: ICMP echo request, seq 1",
-        "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, seq 1",
+        "IPv4 10.0.0.2 > 10.0.0.1: ICMP echo request, seq 1, ttl 64",
+        "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, seq 1, ttl 64",
+        "IPv4 10.0.0.2 > 10.0.0.1: ICMP echo request, seq 1, ttl 64",
+        "IPv4 10.0.0.1 > 10.0.0.2: ICMP echo reply, seq 1, ttl 64",
       ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

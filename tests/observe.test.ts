@@ -23,7 +23,7 @@ describe("observePcap()", () => {
     assert.deepEqual(one, [
       `${A} > ff:ff:ff:ff:ff:ff, vlan 101, ARP, Request who-has 10.0.0.2 tell 10.0.0.1`,
       `${B} > ${A}, ARP, Reply 10.0.0.2 is-at ${B}`,
-      `${A} > ${B}, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, seq 1`,
+      `${A} > ${B}, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, seq 1, ttl 64`,
     ]);
     // another run of the same ping: another id and payload, the same observation
     assert.deepEqual(observePcap(pcap([echo(7, new Uint8Array([9]))])), [one[2]]);

@@ -71,11 +71,11 @@ describe("observePcap() on UDP and TCP", () => {
   test("shows the ports and TCP flags, without sequence numbers, windows, lengths or payload", () => {
     const seen = observePcap(pcap(exchange(1000, 5000, 64240, new Uint8Array(10))));
     assert.deepEqual(seen, [
-      `${A} > ${B}, vlan 101, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [S]`,
-      `${B} > ${A}, vlan 101, IPv4 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.]`,
-      `${A} > ${B}, vlan 101, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.]`,
-      `${A} > ${B}, vlan 101, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [F.]`,
-      `${A} > ${B}, vlan 10 (802.1ad), vlan 101, IPv4 10.0.0.1.5353 > 10.0.0.2.53: UDP`,
+      `${A} > ${B}, vlan 101, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], ttl 64`,
+      `${B} > ${A}, vlan 101, IPv4 10.0.0.2.80 > 10.0.0.1.40000: Flags [S.], ttl 64`,
+      `${A} > ${B}, vlan 101, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [P.], ttl 64`,
+      `${A} > ${B}, vlan 101, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [F.], ttl 64`,
+      `${A} > ${B}, vlan 10 (802.1ad), vlan 101, IPv4 10.0.0.1.5353 > 10.0.0.2.53: UDP, ttl 64`,
     ]);
     // another stack: other initial sequence numbers, window and data, the same observations
     const other = observePcap(pcap(exchange(0xfffffff0, 7, 29200, new Uint8Array(300).fill(0x61))));
@@ -114,7 +114,7 @@ describe("observePcap() on UDP and TCP", () => {
       ])),
       [
         `${A} > ff:ff:ff:ff:ff:ff, vlan 101, ARP, Request who-has 10.0.0.2 tell 10.0.0.1`,
-        `${A} > ${B}, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, seq 1`,
+        `${A} > ${B}, IPv4 10.0.0.1 > 10.0.0.2: ICMP echo request, seq 1, ttl 64`,
       ],
     );
   });

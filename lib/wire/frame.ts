@@ -1646,7 +1646,7 @@ function describeTcp(tcp: Tcp, details: boolean): string {
   return s + `, length ${length}`;
 }
 
-function describeIpv4(ip: Ipv4, ids: boolean, details: boolean): string {
+function describeIpv4(ip: Ipv4, ids: boolean, details: boolean, ttl: boolean): string {
   const { icmp, udp, tcp } = ip;
   let s: string;
   if (udp !== undefined) {
@@ -1669,6 +1669,7 @@ function describeIpv4(ip: Ipv4, ids: boolean, details: boolean): string {
         ? `${name} fragment, length ${length}`
         : `${name}, length ${length}`);
   }
+  if (ttl) s += `, ttl ${ip.ttl}`;
   if (ip.checksumOk === false) s += ", bad IPv4 checksum";
   if (icmp?.checksumOk === false) s += ", bad ICMP checksum";
   if (details && udp?.checksumOk === false) s += ", bad UDP checksum";
@@ -1691,6 +1692,11 @@ export interface DescribeFrameOptions {
    * them out. @default {true}
    */
   transportDetails?: boolean;
+  /**
+   * Show IPv4's time to live (`, ttl 63`): what routers change, so that captures on both sides of one
+   * show the hop. @default {false}
+   */
+  ttl?: boolean;
 }
 
 /**
@@ -1756,7 +1762,8 @@ export function describeFrame(frame: Frame, options: DescribeFrameOptions = {}):
     return s + `ARP, opcode ${arp.op}, ${arp.senderIp} > ${arp.targetIp}`;
   }
   if (ipv4 !== undefined) {
-    return s + describeIpv4(ipv4, options.ids ?? true, options.transportDetails ?? true);
+    return s +
+      describeIpv4(ipv4, options.ids ?? true, options.transportDetails ?? true, options.ttl ?? false);
   }
   const length = frame.payload?.length ?? 0;
   const name = etherTypeName(frame.etherType);

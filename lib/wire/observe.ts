@@ -1,7 +1,7 @@
 // Runtime-neutral.
 /**
  * What a lab's captures saw, in a form two runs can be compared by: one line per frame with its MACs,
- * VLAN tags and protocol fields ({@linkcode describeFrame} without ICMP identifiers, and of UDP and TCP
+ * VLAN tags, IPv4 TTL and protocol fields ({@linkcode describeFrame} without ICMP identifiers, and of UDP and TCP
  * only the ports and TCP flags), and no timestamps, checksums, TCP sequence numbers, windows, lengths or
  * payload bytes, which differ between the simulator and a real kernel without the lab behaving
  * differently. labwire's scenario suite runs the same lab on the simulator and on Open vSwitch
@@ -26,8 +26,9 @@ import { readPcap } from "./pcap.ts";
 
 /**
  * The observations of a pcap file's frames, in order: one line each, as {@linkcode describeFrame}
- * writes it without ICMP identifiers and UDP and TCP details (`IPv4 10.0.0.1.40000 > 10.0.0.2.80:
- * Flags [S]`, `IPv4 10.0.0.1.68 > 255.255.255.255.67: UDP`); a frame that cannot be decoded is
+ * writes it without ICMP identifiers and UDP and TCP details, with IPv4's TTL (`IPv4 10.0.0.1.40000 >
+ * 10.0.0.2.80: Flags [S], ttl 64`, `IPv4 10.0.0.1.68 > 255.255.255.255.67: UDP, ttl 64`, so that a
+ * router's hop shows); a frame that cannot be decoded is
  * `undecodable frame, N bytes`.
  *
  * @param bytes The whole pcap file.
@@ -43,14 +44,14 @@ import { readPcap } from "./pcap.ts";
  *   srcPort: 40000, dstPort: 80, seq: 123456789,
  * }));
  * assert.deepEqual(observePcap(encodePcap([{ timeNs: 0, origLen: syn.length, data: syn }])), [
- *   "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [S]",
+ *   "02:00:00:00:00:01 > 02:00:00:00:00:02, IPv4 10.0.0.1.40000 > 10.0.0.2.80: Flags [S], ttl 64",
  * ]);
  * ```
  */
 export function observePcap(bytes: Uint8Array): string[] {
   return readPcap(bytes).records.map((record) => {
     try {
-      return describeFrame(decodeFrame(record.data), { ids: false, transportDetails: false });
+      return describeFrame(decodeFrame(record.data), { ids: false, transportDetails: false, ttl: true });
     } catch {
       return `undecodable frame, ${record.data.length} bytes`;
     }

@@ -1,0 +1,32 @@
+// Runtime-neutral.
+/**
+ * The part of the backend contract for a router's services: DHCP servers and a DNS server on a VM, as a
+ * router's commit sets them (lib/lab/routers.ts; minimega's minirouter runs dnsmasq for both).
+ *
+ * @module
+ */
+
+import type { DhcpServerPlan } from "../lab/router_config.ts";
+import type { VmSpec } from "./vms.ts";
+
+/** What a VM serves. */
+export interface Services {
+  /** Its DHCP servers, one per subnet. */
+  readonly dhcp: readonly DhcpServerPlan[];
+  /** Its DNS records, host to addresses. */
+  readonly dns: readonly { readonly host: string; readonly ips: readonly string[] }[];
+  /** The DNS server it asks for other names, or "" for none (then it answers its own records only). */
+  readonly upstream: string;
+}
+
+/** Nothing served. */
+export const NO_SERVICES: Services = { dhcp: [], dns: [], upstream: "" };
+
+/** A backend whose VMs can serve DHCP and DNS. */
+export interface ServicesBackend {
+  /**
+   * Makes what a VM serves exactly `services` (replacing what an earlier call set; {@linkcode NO_SERVICES}
+   * stops it all). The VM's NICs have their addresses.
+   */
+  setServices(vm: VmSpec, services: Services): Promise<void>;
+}
