@@ -13,6 +13,7 @@ import type { CaptureBackend } from "./captures.ts";
 import type { EndpointBackend } from "./endpoints.ts";
 import type { RoutingBackend } from "./routing.ts";
 import type { UplinkBackend } from "./uplink.ts";
+import type { ServicesBackend } from "./services.ts";
 import type { VmRunner } from "./vms.ts";
 
 /** A backend: bridges and ports, endpoints, VMs and captures, and their lifetime. */
@@ -23,7 +24,8 @@ export interface Backend
     VmRunner,
     CaptureBackend,
     Partial<RoutingBackend>,
-    Partial<UplinkBackend> {
+    Partial<UplinkBackend>,
+    Partial<ServicesBackend> {
   /** `sim`, `ovs`, or a name of a test's own. */
   readonly name: string;
   /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */

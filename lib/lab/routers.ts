@@ -9,6 +9,7 @@
  */
 
 import type { RoutingBackend } from "../backend/routing.ts";
+import { NO_SERVICES, type ServicesBackend } from "../backend/services.ts";
 import { LabError } from "../errors.ts";
 import type { Journal } from "./_journal.ts";
 import type { RouterRecord, VmRecord } from "./records.ts";
@@ -25,12 +26,12 @@ import type { VmRoom } from "./vms.ts";
 /** The lab's routers. */
 export class RouterRoom {
   #journal: Journal;
-  #backend: Partial<RoutingBackend>;
+  #backend: Partial<RoutingBackend & ServicesBackend>;
   #vms: VmRoom;
   #routers = new Map<number, RouterRecord>();
 
   /** Makes the room. */
-  constructor(journal: Journal, backend: Partial<RoutingBackend>, vms: VmRoom) {
+  constructor(journal: Journal, backend: Partial<RoutingBackend & ServicesBackend>, vms: VmRoom) {
     this.#journal = journal;
     this.#backend = backend;
     this.#vms = vms;
@@ -118,10 +119,10 @@ export class RouterRoom {
     if (!applies) {
       fail("invalid-argument", "nothing is configured (router <vm> interface, route, gw or dhcp first)");
     }
+    const serves = plan.dhcpServers.length > 0 || plan.dns.length > 0 || plan.upstream !== "";
+    const setServices = this.#backend.setServices?.bind(this.#backend);
     const later = [
-      plan.dhcpClients.length > 0 ? "DHCP clients (interface N dhcp)" : "",
-      plan.dhcpServers.length > 0 ? "DHCP servers" : "",
-      plan.dns.length > 0 || plan.upstream !== "" ? "DNS" : "",
+      serves && setServices === undefined ? "DHCP and DNS servers on this backend" : "",
       plan.loopbacks.length > 0 ? "loopback addresses" : "",
       plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 || plan.fw.default !== "accept"
         ? "firewall rules"
@@ -142,6 +143,18 @@ export class RouterRoom {
         for (const cidr of ips) await this.#vms.addAddress(vm.namespace, vm.name, String(index), cidr);
       }
     }
+    // NICs that get their address by DHCP (minirouter's dhclient): the lease's address, recorded as the
+    // commit's, so that the next one that changes the addresses takes it away
+    const addresses = plan.addresses.map((ips) => [...ips]);
+    if (config.updateIps || previous === undefined) {
+      for (const index of plan.dhcpClients) {
+        const nic = this.#vms.byId(vm.id)!.nics[index]!;
+        const lease = await this.#vms.dhcp(vm.id, index);
+        if (!nic.ips.includes(lease)) addresses[index]!.push(lease);
+      }
+    } else {
+      for (const index of plan.dhcpClients) addresses[index]!.push(...(previous.addresses[index] ?? []));
+    }
     const spec = this.#vms.spec(this.#vms.byId(vm.id)!);
     const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway: plan.gateway };
     const before = previous === undefined
@@ -149,10 +162,21 @@ export class RouterRoom {
       : { forwarding: previous.forwarding, routes: previous.routes, gateway: previous.gateway };
     await setRouting(spec, routing);
     this.#journal.compensate(`routing of ${vm.name}`, () => setRouting(spec, before));
+    if (
+      setServices !== undefined &&
+      (serves || (previous?.dhcpServers.length ?? 0) > 0 || (previous?.dns.length ?? 0) > 0)
+    ) {
+      const services = { dhcp: plan.dhcpServers, dns: plan.dns, upstream: plan.upstream };
+      const was = previous === undefined
+        ? NO_SERVICES
+        : { dhcp: previous.dhcpServers, dns: previous.dns, upstream: previous.upstream };
+      await setServices(spec, services);
+      this.#journal.compensate(`the servers of ${vm.name}`, () => setServices(spec, was));
+    }
     const committed: RouterRecord = {
       ...router,
       config: { ...config, updateIps: false, routerId: chooseRouterId(config) },
-      committed: plan,
+      committed: { ...plan, addresses },
     };
     this.#put(committed);
     return committed;

@@ -553,6 +553,31 @@ export class VmRoom {
   }
 
   /**
+   * Gets a VM's NIC an address by DHCP (a router's `interface N dhcp`), recorded as the NIC's; one the NIC
+   * has already is kept once.
+   *
+   * @throws {VmError} `no such interface N for X`, or a NIC that is not on a bridge.
+   * @throws {Error} What the backend's DHCP client says (no lease in time).
+   */
+  async dhcp(id: number, index: number): Promise<string> {
+    const vm = this.#byId.get(id)!;
+    const nic = nicOf(vm, index);
+    if (this.#deps.ports.get(nic.tap)?.bridge === undefined) {
+      throw new VmError(
+        "nic-disconnected",
+        `Cannot get an address by DHCP for ${vm.name}:${index}: it is disconnected`,
+      );
+    }
+    const lease = await this.#backend.dhcp(nic.bridge, nic.tap);
+    this.#journal.compensate(
+      `the address ${lease} of ${nic.tap}`,
+      () => this.#backend.removeAddress(nic.bridge, nic.tap, lease),
+    );
+    if (!nic.ips.includes(lease)) this.#withNic(vm, index, { ...nic, ips: [...nic.ips, lease] });
+    return lease;
+  }
+
+  /**
    * Takes an address away from a VM's NIC (what a router's commit added and no longer has); one the NIC
    * does not have is no error.
    */

@@ -1,5 +1,4 @@
 /**
-import process from "node:process";
  * dnsmasq as a router's DHCP and DNS server, in a container VM's network namespace, as minimega's
  * minirouter runs it: the same configuration (`no-resolv`, a server only when asked, ranges and static
  * leases per subnet, router and DNS options, host records), but every path explicit and in a folder of its
@@ -12,6 +11,7 @@ import process from "node:process";
  */
 
 import fs from "node:fs";
+import process from "node:process";
 import path from "node:path";
 import type { Services } from "../backend/services.ts";
 import { type Cmd, which } from "../exec.ts";

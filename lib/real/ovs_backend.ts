@@ -38,6 +38,8 @@ import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
 import type { PingReport } from "../backend/endpoints.ts";
 import type { Routing } from "../backend/routing.ts";
 import type { UplinkSpec } from "../backend/uplink.ts";
+import type { Services } from "../backend/services.ts";
+import { setDnsmasq, stopDnsmasq } from "./dnsmasq.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
@@ -553,8 +555,30 @@ export class OvsBackend implements Backend {
     left: readonly LabwirePort[],
   ): Promise<void> {
     for (const port of left) namespaces.delete(port.externalIds[NETNS_KEY] ?? "");
+    // a server running in a namespace would keep it alive: it goes first
+    for (const namespace of namespaces) await stopDnsmasq(this.#servicesDir(namespace));
     await this.#netns.unplug(links, [...namespaces]);
     for (const namespace of namespaces) this.#silent.delete(namespace);
+  }
+
+  /**
+   * Makes what a container VM serves exactly `services` ({@linkcode ServicesBackend.setServices}): one
+   * dnsmasq in its namespace (lib/real/dnsmasq.ts), with its files in the run folder, so that a later
+   * process finds it by its PID file.
+   *
+   * @throws {Error} For a KVM VM, or when dnsmasq is missing or refuses to start.
+   */
+  async setServices(vm: VmSpec, services: Services): Promise<void> {
+    if (vm.type !== "container") {
+      throw new Error(`Cannot serve DHCP or DNS from KVM VM ${vm.name}: that is its guest's own`);
+    }
+    const namespace = this.#namespaceOf(vm);
+    await setDnsmasq(this.#exec, namespace, this.#servicesDir(namespace), services);
+  }
+
+  /** Where the servers of a container VM's namespace keep their files. */
+  #servicesDir(namespace: string): string {
+    return path.join(this.#runDir, "services", namespace);
   }
 
   /** The network namespace of a container VM. */
