@@ -14,6 +14,7 @@ import type { EndpointBackend } from "./endpoints.ts";
 import type { RoutingBackend } from "./routing.ts";
 import type { UplinkBackend } from "./uplink.ts";
 import type { ServicesBackend } from "./services.ts";
+import type { FirewallBackend } from "./firewall.ts";
 import type { VmRunner } from "./vms.ts";
 
 /** A backend: bridges and ports, endpoints, VMs and captures, and their lifetime. */
@@ -25,7 +26,8 @@ export interface Backend
     CaptureBackend,
     Partial<RoutingBackend>,
     Partial<UplinkBackend>,
-    Partial<ServicesBackend> {
+    Partial<ServicesBackend>,
+    Partial<FirewallBackend> {
   /** `sim`, `ovs`, or a name of a test's own. */
   readonly name: string;
   /** Whether the backend keeps the lab between processes (Open vSwitch does; the simulator does not). */

@@ -792,6 +792,15 @@ export function routerPlan(
   if (config.gw !== "" && onLink(config.gw) === undefined && dhcpClients.length === 0) {
     fail(`the default gateway ${config.gw} is in none of its subnets`);
   }
+  // minirouter refuses a port without a protocol that has them
+  const rules = [...config.fw.rules, ...Object.values(config.fw.chains).flatMap((c) => c.rules)];
+  for (const rule of rules) {
+    if ((rule.src.includes(":") || rule.dst.includes(":")) && rule.proto !== "tcp" && rule.proto !== "udp") {
+      fail(
+        `the firewall rule to ${rule.dst} has ports but protocol ${rule.proto}: must specify tcp or udp when specifying ports`,
+      );
+    }
+  }
   const hosts = new Map<string, string[]>();
   for (const ip of sorted(Object.keys(config.dns))) {
     for (const host of config.dns[ip]!) hosts.set(host, [...new Set([...hosts.get(host) ?? [], ip])]);

@@ -10,6 +10,7 @@
 
 import type { RoutingBackend } from "../backend/routing.ts";
 import { NO_SERVICES, type ServicesBackend } from "../backend/services.ts";
+import type { FirewallBackend } from "../backend/firewall.ts";
 import { LabError } from "../errors.ts";
 import type { Journal } from "./_journal.ts";
 import type { RouterRecord, VmRecord } from "./records.ts";
@@ -26,12 +27,16 @@ import type { VmRoom } from "./vms.ts";
 /** The lab's routers. */
 export class RouterRoom {
   #journal: Journal;
-  #backend: Partial<RoutingBackend & ServicesBackend>;
+  #backend: Partial<RoutingBackend & ServicesBackend & FirewallBackend>;
   #vms: VmRoom;
   #routers = new Map<number, RouterRecord>();
 
   /** Makes the room. */
-  constructor(journal: Journal, backend: Partial<RoutingBackend & ServicesBackend>, vms: VmRoom) {
+  constructor(
+    journal: Journal,
+    backend: Partial<RoutingBackend & ServicesBackend & FirewallBackend>,
+    vms: VmRoom,
+  ) {
     this.#journal = journal;
     this.#backend = backend;
     this.#vms = vms;
@@ -120,13 +125,14 @@ export class RouterRoom {
       fail("invalid-argument", "nothing is configured (router <vm> interface, route, gw or dhcp first)");
     }
     const serves = plan.dhcpServers.length > 0 || plan.dns.length > 0 || plan.upstream !== "";
+    const filters = plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 ||
+      plan.fw.default !== "accept";
+    const setFirewall = this.#backend.setFirewall?.bind(this.#backend);
     const setServices = this.#backend.setServices?.bind(this.#backend);
     const later = [
       serves && setServices === undefined ? "DHCP and DNS servers on this backend" : "",
       plan.loopbacks.length > 0 ? "loopback addresses" : "",
-      plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 || plan.fw.default !== "accept"
-        ? "firewall rules"
-        : "",
+      filters && setFirewall === undefined ? "firewall rules on this backend" : "",
     ].filter((s) => s !== "");
     if (later.length > 0) fail("unsupported", `labwire cannot apply ${later.join(", ")} yet`);
     const setRouting = this.#backend.setRouting?.bind(this.#backend);
@@ -172,6 +178,14 @@ export class RouterRoom {
         : { dhcp: previous.dhcpServers, dns: previous.dns, upstream: previous.upstream };
       await setServices(spec, services);
       this.#journal.compensate(`the servers of ${vm.name}`, () => setServices(spec, was));
+    }
+    const filtered = previous !== undefined &&
+      (previous.fw.rules.length > 0 || Object.keys(previous.fw.chains).length > 0 ||
+        previous.fw.default !== "accept");
+    if (setFirewall !== undefined && (filters || filtered)) {
+      await setFirewall(spec, plan.fw);
+      const was = previous?.fw ?? { default: "accept" as const, rules: [], chains: {} };
+      this.#journal.compensate(`the firewall of ${vm.name}`, () => setFirewall(spec, was));
     }
     const committed: RouterRecord = {
       ...router,

@@ -40,6 +40,8 @@ import type { Routing } from "../backend/routing.ts";
 import type { UplinkSpec } from "../backend/uplink.ts";
 import type { Services } from "../backend/services.ts";
 import { setDnsmasq, stopDnsmasq } from "./dnsmasq.ts";
+import { firewallScript } from "./nft_fw.ts";
+import type { RouterFw } from "../lab/router_config.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { AccelChoice } from "./accel.ts";
 import { dhcpLease } from "./dhcp.ts";
@@ -574,6 +576,27 @@ export class OvsBackend implements Backend {
     }
     const namespace = this.#namespaceOf(vm);
     await setDnsmasq(this.#exec, namespace, this.#servicesDir(namespace), services);
+  }
+
+  /**
+   * Makes a container VM's firewall exactly `fw` ({@linkcode FirewallBackend.setFirewall}): nftables
+   * table `ip labwire_fw` in its namespace (lib/real/nft_fw.ts), replaced whole in one `nft -f -`.
+   *
+   * @throws {Error} For a KVM VM, when nft is missing, or what nft refuses.
+   */
+  async setFirewall(vm: VmSpec, fw: RouterFw): Promise<void> {
+    if (vm.type !== "container") {
+      throw new Error(`Cannot set the firewall of KVM VM ${vm.name}: it is its guest's own`);
+    }
+    if (which("nft") === undefined) {
+      throw new Error(
+        `Cannot set the firewall of ${vm.name}: nft is not installed (apt-get install nftables)`,
+      );
+    }
+    await this.#exec("ip").args("netns", "exec", this.#namespaceOf(vm), "nft", "-f", "-").stdin(
+      firewallScript(fw),
+    )
+      .run();
   }
 
   /** Where the servers of a container VM's namespace keep their files. */
