@@ -28,7 +28,9 @@ import { compileFilter } from "../lib/wire/bpf.ts";
 import type { PcapWriter } from "../lib/wire/pcap.ts";
 import { openPcapFile, readPcapFile } from "../lib/wire/pcap_file.ts";
 import { SimHost } from "./host.ts";
-import { SimStack } from "./stack.ts";
+import { type SimForwarded, SimStack, type SimVerdict } from "./stack.ts";
+import { fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
+import { ipv4ToString } from "../lib/wire/frame.ts";
 import {
   DROP_REASONS,
   type DropReason,
@@ -200,6 +202,10 @@ export class SimBackend implements Backend, RoutingBackend {
   #stacks = new Map<number, SimStack>();
   /** Each VM's routing configuration, by VM id. */
   #routing = new Map<number, RouterConfig>();
+  /** Each VM's firewall (a router's `fw`), by VM id, kept for a node made later. */
+  #firewalls = new Map<number, RouterFw>();
+  /** The NIC index of each VM NIC's interface, by its port's name. */
+  #nicIndex = new Map<string, number>();
   #openPcap: (path: string, snaplen: number) => PcapWriter;
   #warn: (message: string) => void;
 
@@ -310,7 +316,10 @@ export class SimBackend implements Backend, RoutingBackend {
       this.#stacks.set(vm.id, stack);
       const config = this.#routing.get(vm.id);
       if (config !== undefined) applyRouting(stack, config);
+      const fw = this.#firewalls.get(vm.id);
+      if (fw !== undefined) stack.firewall = this.#filter(fw);
     }
+    this.#nicIndex.set(name, vm.nic);
     return { host: stack.addInterface({ mac, name, transmit }), vm: vm.id, cable, custom: undefined };
   }
 
@@ -520,6 +529,39 @@ export class SimBackend implements Backend, RoutingBackend {
     await this.setForwarding(vm, routing.forwarding);
     await this.setRoutes(vm, routing.routes);
     await this.setDefaultGateway(vm, routing.gateway === "" ? undefined : routing.gateway);
+  }
+
+  /**
+   * Makes a VM's firewall exactly `fw` ({@linkcode FirewallBackend.setFirewall}): its node asks
+   * {@linkcode fwVerdict} about each packet it forwards that belongs to no connection let through before.
+   */
+  setFirewall(vm: VmSpec, fw: RouterFw): Promise<void> {
+    const open = fw.default === "accept" && fw.rules.length === 0 && Object.keys(fw.chains).length === 0;
+    if (open) this.#firewalls.delete(vm.id);
+    else this.#firewalls.set(vm.id, fw);
+    const stack = this.#stacks.get(vm.id);
+    if (stack !== undefined) {
+      stack.forgetConnections();
+      stack.firewall = open ? undefined : this.#filter(fw);
+    }
+    return Promise.resolve();
+  }
+
+  /** The node's firewall function for `fw`: NIC indexes by interface, protocols by name. */
+  #filter(fw: RouterFw): (packet: SimForwarded) => SimVerdict {
+    const names: Readonly<Record<number, string>> = { 1: "icmp", 6: "tcp", 17: "udp" };
+    return (p) => {
+      const ports = p.proto === 6 || p.proto === 17;
+      return fwVerdict(fw, {
+        inNic: this.#nicIndex.get(p.in) ?? -1,
+        outNic: this.#nicIndex.get(p.out) ?? -1,
+        src: ipv4ToString(p.src),
+        dst: ipv4ToString(p.dst),
+        proto: names[p.proto] ?? String(p.proto),
+        srcPort: ports ? p.srcPort : 0,
+        dstPort: ports ? p.dstPort : 0,
+      });
+    };
   }
 
   /** Turns forwarding between the VM's NICs on or off (a part of {@linkcode SimBackend.setRouting}). */

@@ -84,6 +84,49 @@ const ICMP_DEST_UNREACH = 3;
 const ICMP_TIME_EXCEEDED = 11;
 const ICMP_NET_UNREACH = 0;
 const ICMP_HOST_UNREACH = 1;
+const ICMP_PORT_UNREACH = 3;
+
+/** A packet's connection, as the firewall's tracking keys it, and its ports (or echo identifier). */
+interface Flow {
+  readonly key: string;
+  readonly reverse: string;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  /** For an ICMP error, the connection of the packet it quotes. */
+  readonly related?: { readonly key: string; readonly reverse: string };
+}
+
+/** The connection of the IPv4 packet at `buf[o..o+total)` (header `hl` bytes), or undefined. */
+function flowOf(buf: Uint8Array, o: number, total: number, hl: number, quoted = false): Flow | undefined {
+  if (total < hl || (!quoted && (get16(buf, o + 6) & 0x1fff) !== 0)) return undefined;
+  const proto = buf[o + 9]!;
+  const src = get32(buf, o + 12);
+  const dst = get32(buf, o + 16);
+  let srcPort = 0;
+  let dstPort = 0;
+  let related: Flow["related"];
+  if ((proto === 6 || proto === 17) && total >= hl + 4) {
+    srcPort = get16(buf, o + hl);
+    dstPort = get16(buf, o + hl + 2);
+  } else if (proto === 1 && total >= hl + 8) {
+    const type = buf[o + hl]!;
+    if (type === 8 || type === 0) {
+      srcPort = dstPort = get16(buf, o + hl + 4);
+    } else if ((type === 3 || type === 11) && !quoted && total >= hl + 8 + 20) {
+      const inner = o + hl + 8;
+      const innerHl = (buf[inner]! & 15) * 4;
+      const quotedFlow = flowOf(buf, inner, total - hl - 8, innerHl, true);
+      if (quotedFlow !== undefined) related = { key: quotedFlow.key, reverse: quotedFlow.reverse };
+    }
+  }
+  return {
+    key: `${proto}:${src}:${srcPort}>${dst}:${dstPort}`,
+    reverse: `${proto}:${dst}:${dstPort}>${src}:${srcPort}`,
+    srcPort,
+    dstPort,
+    ...(related === undefined ? {} : { related }),
+  };
+}
 /** Linux's `XRLIM_BURST_FACTOR`: a destination may get 6 errors at once. */
 const XRLIM_BURST = 6;
 /** Linux's `ip_rt_error_burst` in units of `ip_rt_error_cost`: 5. */
@@ -222,6 +265,27 @@ export interface SimStackCounters {
   /** ICMP errors not sent because of the rate limit. */
   icmpRateLimited: number;
 }
+
+/** A packet a node is about to forward, as its firewall sees it ({@linkcode SimStack.firewall}). */
+export interface SimForwarded {
+  /** The interface it came in through (its name). */
+  readonly in: string;
+  /** The interface it goes out of. */
+  readonly out: string;
+  /** Its source and destination addresses, as 32-bit numbers. */
+  readonly src: number;
+  /** Its destination address. */
+  readonly dst: number;
+  /** Its IP protocol: 1 ICMP, 6 TCP, 17 UDP. */
+  readonly proto: number;
+  /** TCP and UDP: the source port; ICMP echo: the identifier; else 0. */
+  readonly srcPort: number;
+  /** TCP and UDP: the destination port; ICMP echo: the identifier; else 0. */
+  readonly dstPort: number;
+}
+
+/** What a firewall does with a packet: let it through, drop it, or drop it with an ICMP port unreachable. */
+export type SimVerdict = "accept" | "drop" | "reject";
 
 /** The state of a neighbour entry, named as `ip neigh` shows it. */
 export type SimNeighbourState = "INCOMPLETE" | "REACHABLE" | "FAILED";
@@ -570,6 +634,20 @@ export class SimStack {
    * default.
    */
   forwarding = false;
+  /**
+   * The node's firewall for what it forwards (a router's `fw` rules), or undefined to let all through. It
+   * is asked about packets that belong to no connection it let through before: those pass, as with
+   * `ct state established,related accept` first (answers, and ICMP errors about such a connection). A
+   * connection is its protocol, addresses and ports (an echo's identifier); it is never forgotten.
+   */
+  firewall: ((packet: SimForwarded) => SimVerdict) | undefined;
+  #connections = new Set<string>();
+
+  /** Forgets the connections the firewall let through (a new firewall starts afresh). */
+  forgetConnections(): void {
+    this.#connections.clear();
+  }
+
   /**
    * Whether the node is paused: its VM does not run. A paused node takes no frame in (counted as ignored)
    * and sends none, not even what was due; its addresses, routes and tables stay as they are.
@@ -1160,6 +1238,9 @@ export class SimStack {
       this.#icmpError(buf, o, total, hl, ICMP_TIME_EXCEEDED, 0, false);
       return;
     }
+    if (this.firewall !== undefined && !this.#passes(this.firewall, iface, hop.iface, buf, o, total, hl)) {
+      return;
+    }
     this.#counters.forwarded++;
     const out = this.#take();
     out.set(buf.subarray(o, o + total), ETH);
@@ -1183,6 +1264,47 @@ export class SimStack {
     const outIface = hop.iface;
     const nextHop = hop.nextHop;
     this.scheduler.after(HOST_PROCESSING_NS, () => this.#output(outIface, nextHop, packet));
+  }
+
+  /**
+   * The firewall's decision on a packet to forward: one of a connection let through before passes (or an
+   * ICMP error about one); else the firewall decides, and an accepted packet's connection is kept. A
+   * rejected one gets an ICMP port unreachable, as nftables' `reject`.
+   */
+  #passes(
+    firewall: (packet: SimForwarded) => SimVerdict,
+    inIface: Iface,
+    outIface: Iface,
+    buf: Uint8Array,
+    o: number,
+    total: number,
+    hl: number,
+  ): boolean {
+    const flow = flowOf(buf, o, total, hl);
+    if (flow === undefined) return true; // nothing to match (a fragment's tail): as Linux's conntrack
+    if (this.#connections.has(flow.key) || this.#connections.has(flow.reverse)) return true;
+    if (
+      flow.related !== undefined &&
+      (this.#connections.has(flow.related.key) || this.#connections.has(flow.related.reverse))
+    ) {
+      return true;
+    }
+    const verdict = firewall({
+      in: inIface.name,
+      out: outIface.name,
+      src: get32(buf, o + 12),
+      dst: get32(buf, o + 16),
+      proto: buf[o + 9]!,
+      srcPort: flow.srcPort,
+      dstPort: flow.dstPort,
+    });
+    if (verdict === "accept") {
+      this.#connections.add(flow.key);
+      return true;
+    }
+    inIface.counters.dropped++;
+    if (verdict === "reject") this.#icmpError(buf, o, total, hl, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, false);
+    return false;
   }
 
   #isSubnetBroadcast(iface: Iface, ip: number): boolean {

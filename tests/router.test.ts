@@ -11,6 +11,7 @@ import path from "node:path";
 import { Lab } from "../lib/api/lab.ts";
 import type { Routing } from "../lib/backend/routing.ts";
 import type { VmSpec } from "../lib/backend/vms.ts";
+import { fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
 import { SimBackend } from "../sim/backend.ts";
 
 /** The simulator, recording each setRouting call (and refusing one on demand). */
@@ -169,5 +170,43 @@ describe("routers", () => {
     assert.equal((await lab.snapshot()).routers?.length, 1);
     await lab.run("clear namespace red");
     assert.equal((await lab.snapshot()).routers, undefined);
+  });
+});
+
+describe("fwVerdict", () => {
+  const packet = {
+    inNic: 0,
+    outNic: 1,
+    src: "10.0.0.5",
+    dst: "10.1.0.7",
+    proto: "tcp",
+    srcPort: 40000,
+    dstPort: 80,
+  };
+  test("the first matching rule of the packet's NICs decides, in NIC order then as given; else the default", () => {
+    const fw: RouterFw = {
+      default: "drop",
+      rules: [
+        { nic: 1, direction: "out", action: "reject", src: "", dst: "10.1.0.7", proto: "tcp" },
+        { nic: 0, direction: "in", action: "accept", src: "10.0.0.0/24", dst: "10.1.0.7:80", proto: "tcp" },
+      ],
+      chains: {},
+    };
+    assert.equal(fwVerdict(fw, packet), "accept"); // NIC 0's rule comes first
+    assert.equal(fwVerdict(fw, { ...packet, dstPort: 443 }), "reject");
+    assert.equal(fwVerdict(fw, { ...packet, dst: "10.1.0.8" }), "drop");
+    assert.equal(fwVerdict(fw, { ...packet, inNic: 2, outNic: 3 }), "drop");
+  });
+  test("a rule that applies a chain: the chain's first matching rule, else its default", () => {
+    const fw: RouterFw = {
+      default: "accept",
+      rules: [{ nic: 0, direction: "in", action: "web", src: "", dst: "", proto: "" }],
+      chains: {
+        web: { default: "drop", rules: [{ action: "accept", src: "", dst: "10.1.0.7:80", proto: "tcp" }] },
+      },
+    };
+    assert.equal(fwVerdict(fw, packet), "accept");
+    assert.equal(fwVerdict(fw, { ...packet, dstPort: 22 }), "drop");
+    assert.equal(fwVerdict(fw, { ...packet, inNic: 1 }), "accept");
   });
 });
