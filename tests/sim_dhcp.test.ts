@@ -364,6 +364,22 @@ describe("DhcpClient and DhcpServer on a virtual clock", () => {
     assert.equal(c.state, "bound");
   });
 
+  test("an INFORM gets an ACK with the options, no address and no lease time, to the client's address", () => {
+    const server = fixtureServer(new VirtualClock());
+    const inform = encodeDhcp({
+      op: 1,
+      xid: 9,
+      chaddr: "02:00:00:00:00:42",
+      ciaddr: "10.77.0.30",
+      messageType: 8,
+    });
+    const [r] = server.receive(inform, { mac: "02:00:00:00:00:42", ip: "10.77.0.30" });
+    assert.deepEqual([r!.dstIp, r!.message.messageType, r!.message.yiaddr], ["10.77.0.30", 5, "0.0.0.0"]);
+    assert.equal(r!.message.leaseSeconds, undefined);
+    assert.deepEqual([r!.message.routers, r!.message.dnsServers], [["10.77.0.1"], ["10.77.0.1"]]);
+    assert.deepEqual(server.leases(), []);
+  });
+
   test("the broadcast flag makes the server broadcast its OFFER", () => {
     const server = fixtureServer(new VirtualClock());
     const [r] = server.receive(
