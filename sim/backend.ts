@@ -31,6 +31,10 @@ import { SimHost } from "./host.ts";
 import { type SimForwarded, SimStack, type SimVerdict } from "./stack.ts";
 import { fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
 import { ipv4ToString } from "../lib/wire/frame.ts";
+import type { Services } from "../lib/backend/services.ts";
+import { DhcpClient } from "./dhcp_client.ts";
+import { DhcpServer } from "./dhcp_server.ts";
+import { DnsServer } from "./dns_server.ts";
 import {
   DROP_REASONS,
   type DropReason,
@@ -206,6 +210,10 @@ export class SimBackend implements Backend, RoutingBackend {
   #firewalls = new Map<number, RouterFw>();
   /** The NIC index of each VM NIC's interface, by its port's name. */
   #nicIndex = new Map<string, number>();
+  /** What each VM serves (a router's DHCP and DNS), by VM id, kept for a node made later. */
+  #services = new Map<number, Services>();
+  /** The DHCP clients running on each node, by interface. */
+  #dhcpClients = new Map<SimStack, Map<string, DhcpClient>>();
   #openPcap: (path: string, snaplen: number) => PcapWriter;
   #warn: (message: string) => void;
 
@@ -318,6 +326,8 @@ export class SimBackend implements Backend, RoutingBackend {
       if (config !== undefined) applyRouting(stack, config);
       const fw = this.#firewalls.get(vm.id);
       if (fw !== undefined) stack.firewall = this.#filter(fw);
+      const services = this.#services.get(vm.id);
+      if (services !== undefined) this.#serve(stack, services);
     }
     this.#nicIndex.set(name, vm.nic);
     return { host: stack.addInterface({ mac, name, transmit }), vm: vm.id, cable, custom: undefined };
@@ -412,13 +422,109 @@ export class SimBackend implements Backend, RoutingBackend {
     return Promise.resolve();
   }
 
-  /** Fails: the simulator runs no DHCP server. */
+  /**
+   * Gets the endpoint behind a port an address by DHCP, as labwire's dhclient does on Open vSwitch
+   * (sim/dhcp_client.ts: its messages, its backoff, 10 s at most), on the virtual clock, and gives it the
+   * address.
+   *
+   * @throws {Error} `Cannot get an address by DHCP for X: no answer from a DHCP server in 10 s`, and the
+   * like (what the client says).
+   */
   dhcp(_bridge: string, port: string): Promise<string> {
-    return Promise.reject(
-      new Error(
-        `Cannot get an address by DHCP for tap ${port}: the simulator runs no DHCP server; use ip <addr>`,
-      ),
-    );
+    const nic = this.#nic(port);
+    const host = nic.host;
+    const stack = host.stack;
+    let outcome: { address: string } | { error: Error } | undefined;
+    const client = new DhcpClient({
+      mac: host.mac,
+      name: port,
+      scheduler: this.network.clock,
+      send: (d) => stack.sendUdp(port, d),
+      onBound: (lease) => outcome = { address: lease.address },
+      onFailed: (error) => outcome = { error },
+    });
+    // a node's DHCP clients share its port 68: each takes what comes in through its interface
+    const clients = this.#dhcpClients.get(stack) ?? new Map<string, DhcpClient>();
+    if (clients.size === 0) {
+      stack.bindUdp(68, (d) => clients.get(d.iface)?.receive(d.payload), { raw: true });
+      this.#dhcpClients.set(stack, clients);
+    }
+    clients.set(port, client);
+    try {
+      client.start();
+      const clock = this.network.clock;
+      if (!clock.runUntil(() => outcome !== undefined, clock.now() + 60_000_000_000)) {
+        throw new Error(`Cannot get an address by DHCP for ${port}: the client never finished`);
+      }
+    } finally {
+      client.stop();
+      clients.delete(port);
+      if (clients.size === 0) {
+        stack.unbindUdp(68);
+        this.#dhcpClients.delete(stack);
+      }
+    }
+    if ("error" in outcome!) return Promise.reject(outcome.error);
+    if (!host.addresses().includes(outcome!.address)) host.addAddress(outcome!.address);
+    return Promise.resolve(outcome!.address);
+  }
+
+  /**
+   * Makes what a VM serves exactly `services` ({@linkcode ServicesBackend.setServices}): on its node, a
+   * DHCP server per subnet on UDP port 67 (sim/dhcp_server.ts: dnsmasq's choices) and a DNS responder on
+   * port 53 (sim/dns_server.ts) answering the records, as dnsmasq with `no-resolv` does (an upstream is
+   * not asked: the simulator has no outside).
+   */
+  setServices(vm: VmSpec, services: Services): Promise<void> {
+    this.#services.set(vm.id, services);
+    const stack = this.#stacks.get(vm.id);
+    if (stack !== undefined) this.#serve(stack, services);
+    return Promise.resolve();
+  }
+
+  /** Binds (or unbinds) a node's DHCP and DNS ports for `services`. */
+  #serve(stack: SimStack, services: Services): void {
+    stack.unbindUdp(67);
+    stack.unbindUdp(53);
+    const clock = this.network.clock;
+    const servers = services.dhcp.map((plan) => ({
+      nic: plan.nic,
+      server: new DhcpServer({
+        clock,
+        serverIp: plan.serverIp,
+        subnet: plan.subnet,
+        ...(plan.range === undefined ? {} : { range: { start: plan.range.low, end: plan.range.high } }),
+        ...(plan.router === "" ? {} : { router: plan.router }),
+        ...(plan.dns === "" ? {} : { dns: [plan.dns] }),
+        statics: plan.statics,
+      }),
+    }));
+    if (servers.length > 0) {
+      stack.bindUdp(67, (d) => {
+        const nic = this.#nicIndex.get(d.iface);
+        const server = servers.find((s) => s.nic === nic)?.server;
+        for (const reply of server?.receive(d.payload, { mac: d.srcMac, ip: d.srcIp }) ?? []) {
+          // dnsmasq enters a client it answers by unicast in the ARP table (it cannot answer ARP yet)
+          if (reply.dstMac !== "ff:ff:ff:ff:ff:ff") stack.learnNeighbour(d.iface, reply.dstIp, reply.dstMac);
+          stack.sendUdp(d.iface, reply);
+        }
+      });
+    }
+    if (services.dhcp.length > 0 || services.dns.length > 0) {
+      const dns = new DnsServer({ records: Object.fromEntries(services.dns.map((r) => [r.host, r.ips])) });
+      stack.bindUdp(53, (d) => {
+        const answer = dns.answer(d.payload);
+        if (answer === undefined) return;
+        stack.sendUdp(d.iface, {
+          dstMac: d.srcMac,
+          srcIp: d.dstIp,
+          dstIp: d.srcIp,
+          srcPort: 53,
+          dstPort: d.srcPort,
+          payload: answer.payload,
+        });
+      });
+    }
   }
 
   /**

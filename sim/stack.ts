@@ -54,6 +54,7 @@
 import {
   ARP_REPLY,
   ARP_REQUEST,
+  encodeFrame,
   ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
   ipv4FromString,
@@ -61,6 +62,7 @@ import {
   isMulticastMac48,
   macFromString,
   macToString,
+  udpDatagram,
 } from "../lib/wire/frame.ts";
 import type { FrameSink, Scheduler } from "./types.ts";
 
@@ -282,6 +284,42 @@ export interface SimForwarded {
   readonly srcPort: number;
   /** TCP and UDP: the destination port; ICMP echo: the identifier; else 0. */
   readonly dstPort: number;
+}
+
+/** A UDP datagram a node got on a port bound with {@linkcode SimStack.bindUdp}. */
+export interface SimUdpDatagram {
+  /** The interface it came in through (its name). */
+  readonly iface: string;
+  /** The frame's source MAC. */
+  readonly srcMac: string;
+  /** Its source address and port. */
+  readonly srcIp: string;
+  /** Its source port. */
+  readonly srcPort: number;
+  /** Its destination address (one of the node's, a broadcast, or, on a raw port, any). */
+  readonly dstIp: string;
+  /** Its destination port. */
+  readonly dstPort: number;
+  /** Its data (a copy: the handler may keep it). */
+  readonly payload: Uint8Array;
+}
+
+/** A UDP datagram for {@linkcode SimStack.sendUdp}: sent as it is to `dstMac`, no ARP, no routing. */
+export interface SimUdpSend {
+  /** The frame's destination MAC. */
+  readonly dstMac: string;
+  /** The source address (`0.0.0.0` before a DHCP client has one). */
+  readonly srcIp: string;
+  /** The destination address. */
+  readonly dstIp: string;
+  /** The source port. */
+  readonly srcPort: number;
+  /** The destination port. */
+  readonly dstPort: number;
+  /** The data. */
+  readonly payload: Uint8Array;
+  /** IPv4's time to live. @default {64} */
+  readonly ttl?: number;
 }
 
 /** What a firewall does with a packet: let it through, drop it, or drop it with an ICMP port unreachable. */
@@ -642,6 +680,66 @@ export class SimStack {
    */
   firewall: ((packet: SimForwarded) => SimVerdict) | undefined;
   #connections = new Set<string>();
+  /** UDP ports bound by the node's services and clients (DHCP, DNS). */
+  #udp = new Map<number, { handler: (datagram: SimUdpDatagram) => void; raw: boolean }>();
+
+  /**
+   * Binds a UDP port of the node: datagrams to it, for one of the node's addresses or a broadcast (with
+   * `raw`, for any address: what a DHCP client's packet socket takes before it has an address), go to
+   * `handler`, which may send answers with {@linkcode SimStack.sendUdp}.
+   *
+   * @throws {Error} If the port is bound already.
+   */
+  bindUdp(port: number, handler: (datagram: SimUdpDatagram) => void, options: { raw?: boolean } = {}): void {
+    if (this.#udp.has(port)) throw new Error(`Cannot bind UDP port ${port} of ${this.name}: it is bound`);
+    this.#udp.set(port, { handler, raw: options.raw ?? false });
+  }
+
+  /**
+   * Enters a neighbour in interface `iface`'s table, REACHABLE, as dnsmasq does for a client it answers
+   * by unicast before that client could answer ARP (its `SIOCSARP`).
+   *
+   * @throws {Error} If the node has no interface of that name.
+   */
+  learnNeighbour(iface: string, ip: string, mac: string): void {
+    const at = this.#ifaces.find((f) => f.name === iface && !f.removed);
+    if (at === undefined) {
+      throw new Error(`Cannot learn ${ip} on ${iface}: ${this.name} has no such interface`);
+    }
+    this.#learn(at, ipv4FromString(ip), macFromString(mac));
+  }
+
+  /** Unbinds a UDP port; one that is not bound is no error. */
+  unbindUdp(port: number): void {
+    this.#udp.delete(port);
+  }
+
+  /**
+   * Sends a UDP datagram out of interface `iface` (its name), {@linkcode HOST_PROCESSING_NS} later, to the
+   * MAC given: no routing and no ARP (a DHCP exchange needs neither; an answer goes back to its asker's
+   * MAC). A paused node sends nothing.
+   *
+   * @throws {Error} If the node has no interface of that name.
+   */
+  sendUdp(iface: string, datagram: SimUdpSend): void {
+    const out = this.#ifaces.find((f) => f.name === iface && !f.removed);
+    if (out === undefined) throw new Error(`Cannot send from ${iface}: ${this.name} has no such interface`);
+    const frame = encodeFrame(udpDatagram({
+      srcMac: macToString(out.mac),
+      dstMac: datagram.dstMac,
+      srcIp: datagram.srcIp,
+      dstIp: datagram.dstIp,
+      srcPort: datagram.srcPort,
+      dstPort: datagram.dstPort,
+      data: datagram.payload,
+      ...(datagram.ttl === undefined ? {} : { ttl: datagram.ttl }),
+    }));
+    this.scheduler.after(HOST_PROCESSING_NS, () => {
+      if (this.paused || out.removed) return;
+      out.counters.txFrames++;
+      out.transmit(frame, 0, frame.length);
+    });
+  }
 
   /** Forgets the connections the firewall let through (a new firewall starts afresh). */
   forgetConnections(): void {
@@ -1093,9 +1191,9 @@ export class SimStack {
     }
     const dst = get32(buf, o + 16);
     const local = this.#local.has(dst);
-    if (!local && this.forwarding) {
-      if (broadcast) counters.ignored++; // Linux forwards only what came to its MAC (PACKET_HOST)
-      else this.#forward(iface, buf, o, total, hl);
+    // Linux forwards only what came to its MAC (PACKET_HOST); a broadcast may be for a local service
+    if (!local && this.forwarding && !broadcast) {
+      this.#forward(iface, buf, o, total, hl);
       return;
     }
     // a host: the transport header must be whole, as decodeFrame reads it
@@ -1107,6 +1205,26 @@ export class SimStack {
     if (whole && protocol === 17 && pEnd - p < 8) {
       counters.dropped++;
       return;
+    }
+    if (whole && protocol === 17 && this.#udp.size > 0) {
+      const bound = this.#udp.get(get16(buf, p + 2));
+      if (
+        bound !== undefined &&
+        (local || bound.raw || dst === 0xffff_ffff || this.#isSubnetBroadcast(iface, dst))
+      ) {
+        const udpLen = get16(buf, p + 4);
+        const dataEnd = udpLen >= 8 && p + udpLen <= pEnd ? p + udpLen : pEnd;
+        bound.handler({
+          iface: iface.name,
+          srcMac: macToString(mac48Of(macHiAt(buf, o - ETH + 6), macLoAt(buf, o - ETH + 6))),
+          srcIp: ipv4ToString(get32(buf, o + 12)),
+          srcPort: get16(buf, p),
+          dstIp: ipv4ToString(dst),
+          dstPort: get16(buf, p + 2),
+          payload: buf.slice(p + 8, dataEnd),
+        });
+        return;
+      }
     }
     if (
       whole && protocol === 6 &&

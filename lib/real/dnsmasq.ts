@@ -5,7 +5,8 @@
  * own, since `ip netns exec` shares the host's file system (minirouter's /etc/dnsmasq.conf and default
  * lease file would collide there). dnsmasq runs detached, found again by its PID file, so that it lives as
  * long as the lab (a lab in a state file outlives the process that started it), and is stopped by that
- * PID, never by name.
+ * PID, never by name. One departure from minirouter's: `no-ping`, so that an offer does not wait for
+ * dnsmasq's check that the address is free (an ARP, then a ping, seconds long, timing-dependent).
  *
  * @module
  */
@@ -51,6 +52,9 @@ export function dnsmasqConfig(services: Services, dir: string): string {
     `pid-file=${path.join(dir, "dnsmasq.pid")}`,
     `dhcp-leasefile=${path.join(dir, "dnsmasq.leases")}`,
     "dhcp-lease-max=4294967295",
+    // offer at once: dnsmasq's check that no one answers at an address first (ARP, then a ping, seconds
+    // long) makes its exchanges depend on timing; labwire hands out what it was asked to, as the simulator
+    "no-ping",
     "user=root",
   ];
   if (services.upstream !== "") lines.push(`server=${services.upstream}`);
