@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import process from "node:process";
 import { readPcapFile } from "../lib/wire/pcap_file.ts";
+import { runScript, YIELD_EVERY_MS } from "../lib/cli/script.ts";
 
 const root = path.join(import.meta.dirname!, "..");
 const cliArgv = process.versions.bun !== undefined
@@ -176,5 +177,63 @@ describe("cli.ts on a signal", () => {
     } finally {
       run.child.kill("SIGKILL");
     }
+  });
+});
+
+describe("runScript()", () => {
+  /** Runs every line at once, as the simulator does: nothing in it waits for the event loop. */
+  const sync = { execute: (line: string) => Promise.resolve({ output: line, errors: [] }) };
+  function* endless(): Generator<string> {
+    for (let i = 0;; i++) yield `line ${i}`;
+  }
+  test("stops after the line running when its signal is aborted", async () => {
+    const stop = new AbortController();
+    let out = "";
+    const executor = {
+      execute(line: string) {
+        if (line === "b") stop.abort();
+        return Promise.resolve({ output: line, errors: [] });
+      },
+    };
+    const ok = await runScript(executor, ["a", "b", "c"], {
+      stdout: (t) => out += t,
+      stderr: () => {},
+      signal: stop.signal,
+    });
+    assert.deepEqual([ok, out], [true, "a\nb\n"]);
+  });
+  test(`lets a timer abort endless lines that never wait (every ${YIELD_EVERY_MS} ms)`, async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 20);
+    let lines = 0;
+    const ok = await runScript(sync, endless(), {
+      stdout: () => lines++,
+      stderr: () => {},
+      signal: stop.signal,
+    });
+    assert.equal(ok, true);
+    assert.ok(lines > 0, `${lines} lines`);
+  });
+  test("closes lines that arrive (an async iterable) when it stops early", async () => {
+    let closed = false;
+    async function* arriving(): AsyncGenerator<string> {
+      try {
+        yield "vlans add a 5";
+        yield "vlans add a 5";
+        yield "never";
+      } finally {
+        closed = true;
+      }
+    }
+    const seen: string[] = [];
+    const executor = {
+      execute(line: string) {
+        seen.push(line);
+        return Promise.resolve({ output: "", errors: seen.length === 2 ? ["alias already in use"] : [] });
+      },
+    };
+    assert.equal(await runScript(executor, arriving(), { stdout: () => {}, stderr: () => {} }), false);
+    assert.deepEqual(seen, ["vlans add a 5", "vlans add a 5"]);
+    assert.equal(closed, true);
   });
 });
