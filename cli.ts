@@ -46,7 +46,7 @@ Options:
 
 Standard input is read and run line by line, as it arrives. SIGINT or SIGTERM stops the run after the
 line running then (captures completed, the state saved), with exit status 130 or 143; a second signal
-stops at once.
+stops at once. A reader of standard output that goes away ends the run the same way (status 141).
 
 Exit status: 0 if every command succeeded, 1 if a command failed, 2 for bad usage.
 Type "help" at the prompt (or -e help) for the commands.`;
@@ -258,6 +258,22 @@ async function main(argv: readonly string[]): Promise<number> {
     process.on(signal, listener);
     return [signal, listener] as const;
   });
+  // a reader that went away (`labwire | head`) ends the run too, as SIGPIPE ends other programs: status 141
+  const onWriteError = (error: Error) => {
+    if ((error as { code?: string }).code !== "EPIPE") throw error;
+    if (signalled !== undefined) return;
+    signalled = 141;
+    stop.abort();
+  };
+  process.stdout.on("error", onWriteError);
+  const out = (text: string) => {
+    if (stop.signal.aborted && signalled === 141) return;
+    try {
+      process.stdout.write(text);
+    } catch (error) {
+      onWriteError(error as Error);
+    }
+  };
   let readStdin = false;
   const stdinLines = () => {
     readStdin = true;
@@ -278,7 +294,7 @@ async function main(argv: readonly string[]): Promise<number> {
     runScript(runner, lines, {
       transcript: opts.transcript,
       keepGoing: opts.keepGoing,
-      stdout: (text) => process.stdout.write(text),
+      stdout: out,
       stderr: (text) => process.stderr.write(text),
       signal: stop.signal,
     });

@@ -147,6 +147,27 @@ describe("cli.ts reading standard input", () => {
       run.child.kill("SIGKILL");
     }
   });
+  test("ends with status 141 when its reader goes away (labwire | head)", SLOW, async () => {
+    const run = start([]);
+    try {
+      run.child.stdin!.on("error", () => {}); // it stops reading
+      run.child.stdin!.write("vlans add a 5\n");
+      const more = () => run.child.stdin!.write("vlans\n".repeat(10_000));
+      more();
+      await run.printed("a     | 5\n");
+      run.child.stdout!.destroy();
+      const timer = setInterval(more, 10); // standard input never ends
+      const code = await Promise.race([
+        run.exited,
+        new Promise((r) => setTimeout(() => r("still running"), PROMPT_MS)),
+      ]);
+      clearInterval(timer);
+      assert.equal(code, 141, run.stderr());
+      assert.equal(run.stderr(), "");
+    } finally {
+      run.child.kill("SIGKILL");
+    }
+  });
   test("runs 200,000 piped lines, refusing a line that is not UTF-8 as before", SLOW, async () => {
     const run = start(["-k"]);
     try {
