@@ -12,12 +12,12 @@ import path from "node:path";
 import process from "node:process";
 import readline from "node:readline";
 import { parseArgs } from "node:util";
-import { Buffer } from "node:buffer";
 import { ACCEL_ENV, type AccelChoice, parseAccelChoice } from "./lib/real/accel.ts";
 import { formatArgv } from "./lib/exec.ts";
 import { Lab } from "./lib/api/lab.ts";
 import { parseVlanRange } from "./lib/vlans.ts";
 import { runScript } from "./lib/cli/script.ts";
+import { readLines, splitLines } from "./lib/cli/_lines.ts";
 
 const VERSION = "0.1.0";
 
@@ -47,6 +47,10 @@ Options:
   -q, --quiet            do not print warnings
   -h, --help             print this help
       --version          print the version
+
+Standard input is read and run line by line, as it arrives. SIGINT or SIGTERM stops the run after the
+line running then (captures completed, the state saved), with exit status 130 or 143; a second signal
+stops at once. A reader of standard output that goes away ends the run the same way (status 141).
 
 Exit status: 0 if every command succeeded, 1 if a command failed, 2 for bad usage.
 Type "help" at the prompt (or -e help) for the commands.`;
@@ -147,20 +151,6 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
   };
 }
 
-/** Splits input bytes into lines; a line that is not UTF-8 keeps U+FFFD marks, which are refused. */
-function splitLines(bytes: Uint8Array): string[] {
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-  const lines = text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
-  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  return lines;
-}
-
-async function readStdin(): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Uint8Array);
-  return Buffer.concat(chunks);
-}
-
 function readScript(file: string): Uint8Array {
   try {
     return fs.readFileSync(file);
@@ -179,7 +169,7 @@ function write(stream: { write(text: string): unknown }, text: string): void {
   if (text !== "") stream.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-async function repl(runner: Lab): Promise<boolean> {
+async function repl(runner: Lab, signal: AbortSignal): Promise<boolean> {
   const historyFile = path.join(os.homedir(), ".labwire_history");
   let history: string[] = [];
   try {
@@ -199,6 +189,7 @@ async function repl(runner: Lab): Promise<boolean> {
   // input typed ahead (or pasted) and then ended is still run, line by line, after readline closes
   let closed = false;
   rl.on("close", () => closed = true);
+  signal.addEventListener("abort", () => rl.close(), { once: true });
   let ok = true;
   rl.prompt();
   for await (const line of rl) {
@@ -268,51 +259,80 @@ async function main(argv: readonly string[]): Promise<number> {
     write(process.stderr, `E: ${(error as Error).message}`);
     return 1;
   }
-  let script: string[] | undefined;
+  // SIGINT or SIGTERM ends the run as the end of its input does, after the line running then: captures
+  // completed, the state saved, QEMU stopped, and a lab without a state file removed from Open vSwitch;
+  // then the usual 128 + signal exit status. A second signal exits at once.
+  const stop = new AbortController();
+  let signalled: number | undefined;
+  const listeners = ([["SIGINT", 130], ["SIGTERM", 143]] as const).map(([signal, code]) => {
+    const listener = () => {
+      if (signalled !== undefined) process.exit(signalled);
+      signalled = code;
+      stop.abort();
+    };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  // a reader that went away (`labwire | head`) ends the run too, as SIGPIPE ends other programs: status 141
+  const onWriteError = (error: Error) => {
+    if ((error as { code?: string }).code !== "EPIPE") throw error;
+    if (signalled !== undefined) return;
+    signalled = 141;
+    stop.abort();
+  };
+  process.stdout.on("error", onWriteError);
+  const out = (text: string) => {
+    if (stop.signal.aborted && signalled === 141) return;
+    try {
+      process.stdout.write(text);
+    } catch (error) {
+      onWriteError(error as Error);
+    }
+  };
+  let readStdin = false;
+  const stdinLines = () => {
+    readStdin = true;
+    return readLines(process.stdin as AsyncIterable<Uint8Array>, { signal: stop.signal });
+  };
+  let script: Iterable<string> | AsyncIterable<string> | undefined;
   try {
     if (opts.file !== undefined) {
-      script = splitLines(opts.file === "-" ? await readStdin() : readScript(opts.file));
+      script = opts.file === "-" ? stdinLines() : splitLines(readScript(opts.file));
     }
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     write(process.stderr, `E: ${error.message}`);
+    await runner.close();
     return 2;
   }
-  // SIGINT or SIGTERM ends the run as the end of its input does: captures completed, QEMU stopped, and
-  // a lab without a state file removed from Open vSwitch; then the usual 128 + signal exit status
-  let stopping = false;
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-    process.on(signal, () => {
-      if (stopping) return;
-      stopping = true;
-      runner.close().catch((error: Error) => write(process.stderr, `E: ${error.message}`))
-        .finally(() => process.exit(code));
-    });
-  }
-  const runLines = (lines: Iterable<string>) =>
+  const runLines = (lines: Iterable<string> | AsyncIterable<string>) =>
     runScript(runner, lines, {
       transcript: opts.transcript,
       keepGoing: opts.keepGoing,
-      stdout: (text) => process.stdout.write(text),
+      stdout: out,
       stderr: (text) => process.stderr.write(text),
+      signal: stop.signal,
     });
   let ok = await runLines(opts.evals);
-  if (ok || opts.transcript || opts.keepGoing) {
+  if ((ok || opts.transcript || opts.keepGoing) && !stop.signal.aborted) {
     if (script !== undefined) {
       ok = (await runLines(script)) && ok;
     } else if (opts.evals.length === 0) {
-      ok = process.stdin.isTTY ? await repl(runner) : await runLines(splitLines(await readStdin()));
+      ok = process.stdin.isTTY ? await repl(runner, stop.signal) : await runLines(stdinLines());
     }
   }
-  if (stopping) return ok ? 0 : 1; // a signal handler is closing the runner
-  stopping = true;
+  let closed = true;
   try {
     await runner.close();
   } catch (error) {
     write(process.stderr, `E: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    closed = false;
   }
-  return ok ? 0 : 1;
+  for (const [signal, listener] of listeners) process.off(signal, listener);
+  // a read of standard input left waiting (a signal, a failed command) would keep Bun running
+  if (readStdin) process.stdin.destroy();
+  if (signalled !== undefined) return signalled;
+  return ok && closed ? 0 : 1;
 }
 
 if (import.meta.main ?? true) {

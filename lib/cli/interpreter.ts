@@ -9,7 +9,14 @@
 
 import { lexInput } from "./lex.ts";
 import { formatPattern, parsePattern } from "./pattern.ts";
-import type { Command, Engine, Handler, Output, Registry } from "./registry.ts";
+import {
+  type Command,
+  DEFAULT_MAX_NESTING,
+  type Engine,
+  type Handler,
+  type Output,
+  type Registry,
+} from "./registry.ts";
 import {
   DEFAULT_FLAGS,
   type Flags,
@@ -25,6 +32,8 @@ export interface InterpreterOptions {
   host?: string;
   /** The longest line accepted, in UTF-16 code units. @default {65536} */
   maxLineLength?: number;
+  /** The most commands a line may nest (`namespace x .filter a=b vlans` nests two). @default {100} */
+  maxNesting?: number;
   /** The session's output flags to start with. @default {DEFAULT_FLAGS} */
   flags?: Flags;
   /** Called with every error a command throws, e.g. to print its stack trace under `--trace`. */
@@ -46,16 +55,24 @@ export class Interpreter<Ctx> implements Engine<Ctx> {
   #registry: Registry<Ctx>;
   #context: Ctx;
   #maxLineLength: number;
+  #maxNesting: number;
   #onError: ((error: Error) => void) | undefined;
 
   /** Makes an interpreter for the commands of `registry`, run with `context`. */
   constructor(registry: Registry<Ctx>, context: Ctx, options: InterpreterOptions = {}) {
-    const { host = "localhost", maxLineLength = 65536, flags = DEFAULT_FLAGS, onError } = options;
+    const {
+      host = "localhost",
+      maxLineLength = 65536,
+      maxNesting = DEFAULT_MAX_NESTING,
+      flags = DEFAULT_FLAGS,
+      onError,
+    } = options;
     this.#registry = registry;
     this.#context = context;
     this.host = host;
     this.flags = { ...flags };
     this.#maxLineLength = maxLineLength;
+    this.#maxNesting = maxNesting;
     this.#onError = onError;
   }
 
@@ -98,9 +115,12 @@ export class Interpreter<Ctx> implements Engine<Ctx> {
       return (error as Error).message;
     }
     if (input.startsWith("#") || words.length === 0) return undefined;
-    const result = this.#registry.compile(words, input);
+    const result = this.#registry.compile(words, input, { maxNesting: this.#maxNesting });
     if (result.ok) return result.command;
     const failure = result.failure;
+    if (failure.kind === "too-deep") {
+      return `Cannot run command: the line nests more than ${failure.maxNesting} commands`;
+    }
     if (failure.kind === "ambiguous") {
       return `ambiguous command: \`${input}\`: \`${failure.word}\` could be ${
         failure.candidates.join(" or ")

@@ -77,7 +77,20 @@ export type Handler<Ctx> = SimpleHandler<Ctx> | MetaHandler<Ctx>;
 /** Why a line did not compile. */
 export type CompileFailure =
   | { readonly kind: "invalid" }
-  | { readonly kind: "ambiguous"; readonly word: string; readonly candidates: readonly string[] };
+  | { readonly kind: "ambiguous"; readonly word: string; readonly candidates: readonly string[] }
+  | { readonly kind: "too-deep"; readonly maxNesting: number };
+
+/** Options for {@linkcode Registry.compile}. */
+export interface CompileOptions {
+  /**
+   * The most commands one line may nest (`namespace x .filter a=b vlans` nests two); a line that nests
+   * more fails with kind `too-deep`, rather than running out of stack. @default {100}
+   */
+  maxNesting?: number;
+}
+
+/** How many commands one line may nest by default (see {@linkcode CompileOptions.maxNesting}). */
+export const DEFAULT_MAX_NESTING = 100;
 
 /** The result of {@linkcode Registry.compile}. */
 export type CompileResult<Ctx> =
@@ -106,6 +119,9 @@ interface Draft<Ctx> {
 }
 
 type Attempt<Ctx> = Draft<Ctx> | CompileFailure | undefined;
+
+/** The failure of a line nesting too many commands, before {@linkcode Registry.compile} names the limit. */
+const TOO_DEEP: CompileFailure = { kind: "too-deep", maxNesting: 0 };
 
 /** A set of command handlers and the matcher over their patterns. */
 export class Registry<Ctx> {
@@ -136,9 +152,11 @@ export class Registry<Ctx> {
    * @param words The words, as {@linkcode lexInput} gives them; not empty.
    * @param original The line as typed, kept in the command.
    */
-  compile(words: readonly string[], original: string): CompileResult<Ctx> {
-    const attempt = this.#compile(this.#root, words, 0, original);
+  compile(words: readonly string[], original: string, options: CompileOptions = {}): CompileResult<Ctx> {
+    const { maxNesting = DEFAULT_MAX_NESTING } = options;
+    const attempt = this.#compile(this.#root, words, 0, original, maxNesting);
     if (attempt === undefined) return { ok: false, failure: { kind: "invalid" } };
+    if (attempt === TOO_DEEP) return { ok: false, failure: { kind: "too-deep", maxNesting } };
     if (!("handler" in attempt)) return { ok: false, failure: attempt };
     return { ok: true, command: freeze(attempt, original) };
   }
@@ -152,7 +170,14 @@ export class Registry<Ctx> {
     return [...found];
   }
 
-  #compile(node: TrieNode<Ctx>, words: readonly string[], i: number, original: string): Attempt<Ctx> {
+  /** Matches words[i..] from `node`; `nesting` is how many more `(command)` items may follow. */
+  #compile(
+    node: TrieNode<Ctx>,
+    words: readonly string[],
+    i: number,
+    original: string,
+    nesting: number,
+  ): Attempt<Ctx> {
     if (i === words.length) return node.handler === undefined ? undefined : draft(node.handler);
     const word = words[i]!;
     const matches: { draft: Draft<Ctx>; value: string }[] = [];
@@ -164,7 +189,7 @@ export class Registry<Ctx> {
         case "literal":
         case "choice": {
           if (!edge.value.startsWith(word)) continue;
-          attempt = this.#compile(edge.node, words, i + 1, original);
+          attempt = this.#compile(edge.node, words, i + 1, original, nesting);
           if (attempt !== undefined && "handler" in attempt) {
             if (item.kind === "choice") attempt.bools.add(edge.value);
             attempt.exact &&= edge.value.length === word.length;
@@ -172,7 +197,7 @@ export class Registry<Ctx> {
           break;
         }
         case "string": {
-          attempt = this.#compile(edge.node, words, i + 1, original);
+          attempt = this.#compile(edge.node, words, i + 1, original, nesting);
           if (attempt !== undefined && "handler" in attempt) attempt.strings.set(item.key, word);
           break;
         }
@@ -184,7 +209,12 @@ export class Registry<Ctx> {
         }
         case "command": {
           if (edge.node.handler === undefined) continue;
-          const sub = this.#compile(this.#root, words.slice(i), 0, original);
+          // every nested command deepens the stack here and where it runs: refuse before it overflows
+          if (nesting === 0) {
+            attempt = TOO_DEEP; // compile() puts in the limit
+            break;
+          }
+          const sub = this.#compile(this.#root, words.slice(i), 0, original, nesting - 1);
           if (sub === undefined || !("handler" in sub)) {
             attempt = sub;
             break;
