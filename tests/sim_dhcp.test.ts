@@ -479,6 +479,37 @@ describe("DhcpClient and DhcpServer on a virtual clock", () => {
     assert.equal(lab.log.length, n); // nothing more after the failure
   });
 
+  test("REQUEST resends follow send_request(): (random() >> 2) % 2x, then cutoff/2 + (random() >> 2) % cutoff", () => {
+    const clock = new VirtualClock();
+    const times: number[] = [];
+    const c = new DhcpClient({
+      mac: "02:00:00:00:00:42",
+      scheduler: clock,
+      send: (d) => {
+        if (d.message.messageType === DHCPREQUEST) times.push(clock.now());
+      },
+      random: () => 12, // >> 2 is 3
+      rebootTimeoutSeconds: 100,
+      timeoutSeconds: 100,
+    });
+    c.start();
+    clock.run(0);
+    c.receive(
+      encodeDhcp({
+        op: 2,
+        xid: c.xid,
+        chaddr: "02:00:00:00:00:42",
+        messageType: 2,
+        yiaddr: "10.77.0.20",
+        serverId: "10.77.0.1",
+      }),
+    );
+    clock.run(10 * S);
+    // intervals: 1; 1 + 3 % 2 = 2; 2 + 3 % 4 = 5 > 2, so 1 + 3 % 2 = 2; ... (12 us added past 1 s)
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    assert.deepEqual(gaps.slice(0, 4), [1 * S, 2 * S + 12_000, 2 * S + 12_000, 2 * S + 12_000]);
+  });
+
   test("a REQUEST is resent, and after reboot-timeout without an ACK the client DISCOVERs again", () => {
     const clock = new VirtualClock();
     const sent: DhcpMessage[] = [];
