@@ -12,6 +12,7 @@ import { nodeRunner, which } from "../lib/exec.ts";
 import {
   decodeDns,
   DNS_RCODE_NOERROR,
+  DNS_RCODE_NOTIMP,
   DNS_RCODE_NXDOMAIN,
   DNS_RCODE_REFUSED,
   DNS_TYPE_A,
@@ -100,16 +101,17 @@ describe("DnsServer", () => {
     assert.deepEqual([m.qr, m.rd, m.ra, m.aa], [true, false, true, true]);
   });
 
-  test("responses, unreadable messages and queries with no question get nothing", () => {
+  test("responses and unreadable messages get nothing", () => {
     const dns = new DnsServer({ records: RECORDS });
     assert.equal(dns.answer(hex(DNSMASQ_DNS.A)), undefined);
     assert.equal(dns.answer(new Uint8Array(5)), undefined);
-    assert.equal(dns.answer(encodeDns({ id: 1 })), undefined);
   });
 
-  test("another opcode or class, or two questions, are REFUSED", () => {
+  test("another opcode is NOTIMP; another class, no question or two questions are REFUSED", () => {
     const dns = new DnsServer({ records: RECORDS });
-    assert.equal(dns.answer(query("web.lab", DNS_TYPE_A, { opcode: 2 }))!.message.rcode, DNS_RCODE_REFUSED);
+    const status = dns.answer(query("web.lab", DNS_TYPE_A, { opcode: 2 }))!.message;
+    assert.deepEqual([status.rcode, status.opcode, status.aa], [DNS_RCODE_NOTIMP, 2, undefined]);
+    assert.equal(dns.answer(encodeDns({ id: 1 }))!.message.rcode, DNS_RCODE_REFUSED);
     assert.equal(dns.answer(query("web.lab", DNS_TYPE_A, { class: 3 }))!.message.rcode, DNS_RCODE_REFUSED);
     const two = encodeDns({
       id: 1,
