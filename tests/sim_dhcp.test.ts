@@ -7,6 +7,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -570,6 +571,42 @@ describe("DhcpClient and DhcpServer on a virtual clock", () => {
     );
     assert.throws(() => fixtureServer(clock, { serverIp: "10.78.0.1" }), RangeError);
     assert.throws(() => fixtureServer(clock, { leaseSeconds: 0 }), RangeError);
+  });
+});
+
+describe("the engines never throw on what arrives", () => {
+  test("property: mutated DISCOVERs, REQUESTs and replies, and random bytes", () => {
+    const clock = new VirtualClock();
+    const server = fixtureServer(clock, { authoritative: true });
+    const client = new DhcpClient({ mac: "02:00:00:00:00:42", scheduler: clock, send: () => {} });
+    client.start();
+    clock.run(0);
+    const fixtures = [
+      DNSMASQ_DHCPDISCOVER,
+      DNSMASQ_DHCPREQUEST,
+      DNSMASQ_DHCPOFFER,
+      DNSMASQ_DHCPACK,
+      DNSMASQ_DHCPNAK,
+    ]
+      .map(hex);
+    fc.assert(
+      fc.property(
+        fc.nat(fixtures.length - 1),
+        fc.array(fc.tuple(fc.nat(299), fc.nat(255)), { maxLength: 10 }),
+        fc.uint8Array({ maxLength: 320 }),
+        (which, changes, noise) => {
+          const b = fixtures[which]!.slice();
+          for (const [at, v] of changes) b[at] = v;
+          for (const bytes of [b, noise]) {
+            const replies = server.receive(bytes, FROM);
+            assert.ok(replies.length <= 1);
+            for (const r of replies) decodeDhcp(r.payload);
+            client.receive(bytes);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -118,6 +119,26 @@ describe("DnsServer", () => {
       questions: [{ name: "web.lab", type: DNS_TYPE_A }, { name: "db.lab", type: DNS_TYPE_A }],
     });
     assert.equal(dns.answer(two)!.message.rcode, DNS_RCODE_REFUSED);
+  });
+
+  test("property: mutated queries and random bytes never make it throw; every reply decodes", () => {
+    const dns = new DnsServer({ records: RECORDS, localDomains: ["lab"] });
+    const good = query("web.lab", DNS_TYPE_A);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.nat(255)), { maxLength: 6 }),
+        fc.uint8Array({ maxLength: 64 }),
+        (changes, noise) => {
+          const b = good.slice();
+          for (const [at, v] of changes) b[at] = v;
+          for (const bytes of [b, noise]) {
+            const a = dns.answer(bytes);
+            if (a !== undefined) assert.equal(decodeDns(a.payload).qr, true);
+          }
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   test("bad configuration is refused", () => {
