@@ -283,11 +283,11 @@ export class DhcpClient {
   /** dhclient's interval update; `shift` is send_request's `random() >> 2`. */
   #backoff(shift: number): void {
     const cutoff = this.#o.backoffCutoffSeconds;
-    const rnd = () => (this.#o.random() >>> 0) >> shift;
+    const rnd = () => (this.#o.random() >>> 0) >>> shift;
     if (this.#interval === 0) this.#interval = this.#o.initialIntervalSeconds;
     else this.#interval += rnd() % (2 * this.#interval);
     if (this.#interval > cutoff) {
-      this.#interval = Math.floor(cutoff / 2) + rnd() % (shift === 0 ? cutoff : this.#interval);
+      this.#interval = Math.floor(cutoff / 2) + rnd() % cutoff;
     }
   }
 

@@ -33,9 +33,11 @@
  * DECLINE, dnsmasq perturbs its hash so that the client is offered another address (and keeps a declined
  * static address out for 10 minutes, DECLINE_BACKOFF), this server keeps any declined address out for
  * 10 minutes, which gives the same lab-visible result: the client gets another address; relayed
- * messages (giaddr set) are ignored; dnsmasq sends option 3 and 6 with its own address when they are not
- * configured, this server leaves them out (the real backend must pass both to dnsmasq, or `dhcp-option=3`
- * empty to send none).
+ * messages (giaddr set) are ignored; dnsmasq sends options 3 and 6 only to a client that asks for them
+ * in option 55 (dhclient does), and with its own address when they are not configured (src/rfc2131.c
+ * do_options()), this server sends them whenever they are configured and never otherwise (the real backend
+ * must pass both to dnsmasq, or `dhcp-option=3` empty to send none); dnsmasq writes configured options
+ * last configured first, so `--dhcp-option=3,...` before `--dhcp-option=6,...` gives the order above.
  *
  * @module
  */

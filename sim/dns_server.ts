@@ -14,12 +14,15 @@
  *   it, has no server to forward to, and answers REFUSED (QR, RD copied, RA, no AA);
  * - with `localDomains` (dnsmasq's `--local=/<domain>/`): inside such a domain an unknown name gets
  *   NXDOMAIN and another type of a known name NOERROR with no answer (neither has AA);
- * - a message that is a response, that cannot be read, or has no question is dropped.
+ * - another opcode than QUERY gets NOTIMP, a query with no question or several REFUSED (forward.c
+ *   receive_query(): `flags = F_RCODE`, rendered NOTIMP by setup_reply(); extract_request() refuses
+ *   `qdcount != 1`, and setup_reply()'s "nowhere to forward to" branch answers REFUSED, read in dnsmasq
+ *   2.9x's source); a response, or a message that cannot be read, is dropped.
  *
  * Where it differs: dnsmasq rotates the order of several addresses of a name from one answer to the
  * next, this responder always gives them in the configured order; queries with EDNS get no OPT record
- * back; a query of another opcode, class or with more than one question gets REFUSED (dnsmasq's
- * forwarding path would refuse it too, not measured).
+ * back; a query whose header can be read but not its question is dropped, where dnsmasq answers it
+ * REFUSED.
  *
  * @module
  */
@@ -29,6 +32,7 @@ import {
   DNS_CLASS_IN,
   DNS_OPCODE_QUERY,
   DNS_RCODE_NOERROR,
+  DNS_RCODE_NOTIMP,
   DNS_RCODE_NXDOMAIN,
   DNS_RCODE_REFUSED,
   DNS_TYPE_A,
@@ -110,8 +114,8 @@ export class DnsServer {
     } catch {
       return undefined;
     }
-    if (query.qr === true || query.questions!.length === 0) return undefined;
-    const q = query.questions![0]!;
+    if (query.qr === true) return undefined;
+    const q = query.questions![0];
     const reply: DnsMessage = {
       id: query.id,
       qr: true,
@@ -119,19 +123,19 @@ export class DnsServer {
       rd: query.rd === true,
       ra: true,
       cd: query.cd === true,
-      rcode: DNS_RCODE_REFUSED,
+      rcode: query.opcode === DNS_OPCODE_QUERY ? DNS_RCODE_REFUSED : DNS_RCODE_NOTIMP,
       questions: query.questions!,
     };
-    const plain = query.opcode === DNS_OPCODE_QUERY && query.questions!.length === 1 &&
+    const plain = query.opcode === DNS_OPCODE_QUERY && query.questions!.length === 1 && q !== undefined &&
       (q.class ?? DNS_CLASS_IN) === DNS_CLASS_IN;
     if (plain) {
-      const key = canonical(q.name);
+      const key = canonical(q!.name);
       const ips = this.#records.get(key);
-      if (ips !== undefined && (q.type === DNS_TYPE_A || q.type === DNS_TYPE_ANY)) {
+      if (ips !== undefined && (q!.type === DNS_TYPE_A || q!.type === DNS_TYPE_ANY)) {
         reply.aa = true;
         reply.rcode = DNS_RCODE_NOERROR;
         reply.answers = ips.map((address): DnsRecord => ({
-          name: q.name,
+          name: q!.name,
           type: DNS_TYPE_A,
           class: DNS_CLASS_IN,
           ttl: this.#ttl,

@@ -7,6 +7,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -479,6 +480,37 @@ describe("DhcpClient and DhcpServer on a virtual clock", () => {
     assert.equal(lab.log.length, n); // nothing more after the failure
   });
 
+  test("REQUEST resends follow send_request(): (random() >> 2) % 2x, then cutoff/2 + (random() >> 2) % cutoff", () => {
+    const clock = new VirtualClock();
+    const times: number[] = [];
+    const c = new DhcpClient({
+      mac: "02:00:00:00:00:42",
+      scheduler: clock,
+      send: (d) => {
+        if (d.message.messageType === DHCPREQUEST) times.push(clock.now());
+      },
+      random: () => 12, // >> 2 is 3
+      rebootTimeoutSeconds: 100,
+      timeoutSeconds: 100,
+    });
+    c.start();
+    clock.run(0);
+    c.receive(
+      encodeDhcp({
+        op: 2,
+        xid: c.xid,
+        chaddr: "02:00:00:00:00:42",
+        messageType: 2,
+        yiaddr: "10.77.0.20",
+        serverId: "10.77.0.1",
+      }),
+    );
+    clock.run(10 * S);
+    // intervals: 1; 1 + 3 % 2 = 2; 2 + 3 % 4 = 5 > 2, so 1 + 3 % 2 = 2; ... (12 us added past 1 s)
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    assert.deepEqual(gaps.slice(0, 4), [1 * S, 2 * S + 12_000, 2 * S + 12_000, 2 * S + 12_000]);
+  });
+
   test("a REQUEST is resent, and after reboot-timeout without an ACK the client DISCOVERs again", () => {
     const clock = new VirtualClock();
     const sent: DhcpMessage[] = [];
@@ -539,6 +571,42 @@ describe("DhcpClient and DhcpServer on a virtual clock", () => {
     );
     assert.throws(() => fixtureServer(clock, { serverIp: "10.78.0.1" }), RangeError);
     assert.throws(() => fixtureServer(clock, { leaseSeconds: 0 }), RangeError);
+  });
+});
+
+describe("the engines never throw on what arrives", () => {
+  test("property: mutated DISCOVERs, REQUESTs and replies, and random bytes", () => {
+    const clock = new VirtualClock();
+    const server = fixtureServer(clock, { authoritative: true });
+    const client = new DhcpClient({ mac: "02:00:00:00:00:42", scheduler: clock, send: () => {} });
+    client.start();
+    clock.run(0);
+    const fixtures = [
+      DNSMASQ_DHCPDISCOVER,
+      DNSMASQ_DHCPREQUEST,
+      DNSMASQ_DHCPOFFER,
+      DNSMASQ_DHCPACK,
+      DNSMASQ_DHCPNAK,
+    ]
+      .map(hex);
+    fc.assert(
+      fc.property(
+        fc.nat(fixtures.length - 1),
+        fc.array(fc.tuple(fc.nat(299), fc.nat(255)), { maxLength: 10 }),
+        fc.uint8Array({ maxLength: 320 }),
+        (which, changes, noise) => {
+          const b = fixtures[which]!.slice();
+          for (const [at, v] of changes) b[at] = v;
+          for (const bytes of [b, noise]) {
+            const replies = server.receive(bytes, FROM);
+            assert.ok(replies.length <= 1);
+            for (const r of replies) decodeDhcp(r.payload);
+            client.receive(bytes);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });
 
