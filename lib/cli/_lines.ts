@@ -7,6 +7,8 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
+
 /** Splits input bytes into lines; a line that is not UTF-8 keeps U+FFFD marks, which are refused. */
 export function splitLines(bytes: Uint8Array): string[] {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
@@ -90,6 +92,12 @@ class LineReader implements AsyncIterableIterator<string> {
       if (next.done) {
         this.#finish(false);
         const rest = this.#pending + this.#decoder.decode();
+        // an input that ends without a final "\n" ends its last line; but a signal can close the input
+        // (a stop) in the same turn as it is handled: a line cut by that is no line, so look once more
+        if (rest !== "" && this.#signal !== undefined) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.#signal.aborted) return { done: true, value: undefined };
+        }
         lines = rest === "" ? [] : [dropCr(rest)];
       } else {
         lines = (this.#pending + this.#decoder.decode(next.value, { stream: true })).split("\n");
