@@ -1,6 +1,7 @@
 /**
  * The scripts in examples/ run as their headers say, under Deno and under Bun: an ad-hoc lab script, a
- * `node:test` file testing a lab, and an automation script that keeps a lab in a state file across runs.
+ * `node:test` file testing a lab, an automation script that keeps a lab in a state file across runs, and
+ * the experiment network (routers, DHCP, a firewall).
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -33,6 +34,12 @@ describe("the examples run", { timeout: 300_000 }, () => {
       assert.match(out, /^admin pings web: 3\/3 replies$/m);
       assert.match(out, /^db:0 +\| - +\| - +\| +\| - +\| 1\/1/m, out);
       assert.match(out, /ICMP echo request/);
+    });
+    test(`examples/router_lab.ts under ${name}`, async () => {
+      const out = await run([...runtime.script, "examples/router_lab.ts"]);
+      assert.match(out, /^web got 10\.0\.1\.\d+\/24 by DHCP$/m);
+      assert.match(out, /^db's answers reach web with TTL 63 \(sent with 64\)$/m);
+      assert.match(out, /^with the rule: web -> db 0\/3, db -> web 3\/3$/m);
     });
     test(`examples/lab.test.ts under ${name}`, async () => {
       await run([...runtime.test, name === "bun" ? "./examples/lab.test.ts" : "examples/lab.test.ts"]);
