@@ -39,9 +39,9 @@ const webIp = (await web!.nic(0).info()).ips[0]!.split("/")[0]!;
 await using capture = await ns.capture(web!.nic(0));
 console.log((await ns.pingAll()).toString());
 const answers = (await capture.frames()).filter((f) =>
-  f.frame.ipv4?.src === dbIp && f.frame.ipv4.icmp?.type === 0
+  f.frame?.ipv4?.src === dbIp && f.frame?.ipv4?.icmp?.type === 0
 );
-console.log(`db's answers reach web with TTL ${answers[0]?.frame.ipv4?.ttl} (sent with 64)`);
+console.log(`db's answers reach web with TTL ${answers[0]?.frame?.ipv4?.ttl} (sent with 64)`);
 
 // a firewall rule on the router: web's pings to db are dropped; db's pings to web (and their answers) pass
 await router!.router().edit((config) => ({
