@@ -31,7 +31,7 @@ import { SimHost } from "./host.ts";
 import { type SimForwarded, SimStack, type SimVerdict } from "./stack.ts";
 import { fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
 import { ipv4ToString } from "../lib/wire/frame.ts";
-import type { Services } from "../lib/backend/services.ts";
+import type { Services, TapServices } from "../lib/backend/services.ts";
 import { DhcpClient } from "./dhcp_client.ts";
 import { DhcpServer } from "./dhcp_server.ts";
 import { DnsServer } from "./dns_server.ts";
@@ -482,8 +482,54 @@ export class SimBackend implements Backend, RoutingBackend {
     return Promise.resolve();
   }
 
-  /** Binds (or unbinds) a node's DHCP and DNS ports for `services`. */
-  #serve(stack: SimStack, services: Services): void {
+  /**
+   * Makes what the host serves on a host tap exactly `services` (`dnsmasq start`,
+   * {@linkcode ServicesBackend.setTapServices}), on the tap's node; the options the simulator knows are
+   * the router and the DNS server (`option:router,IP`, `option:dns-server,IP`, or 3 and 6).
+   *
+   * @throws {LabError} For a configuration file or another option (`unsupported`: the simulator is no
+   * dnsmasq).
+   */
+  setTapServices(
+    _bridge: string,
+    tap: string,
+    services: TapServices,
+  ): Promise<{ path: string; pid: number }> {
+    if (services.configFile !== "") {
+      return Promise.reject(
+        new LabError(
+          "unsupported",
+          "Cannot start dnsmasq from a configuration file on the simulator: use --backend ovs",
+        ),
+      );
+    }
+    let router = "";
+    let dns = "";
+    for (const option of services.options) {
+      const m = /^(?:option:)?(router|dns-server|3|6),(\d{1,3}(?:\.\d{1,3}){3})$/.exec(option);
+      if (m === null) {
+        return Promise.reject(
+          new LabError(
+            "unsupported",
+            `Cannot use dnsmasq option '${option}' on the simulator: it knows router and dns-server`,
+          ),
+        );
+      }
+      if (m[1] === "router" || m[1] === "3") router = m[2]!;
+      else dns = m[2]!;
+    }
+    const stack = this.#nic(tap).host.stack;
+    const dhcp = services.dhcp.map((d) => ({ ...d, router: d.router || router, dns: d.dns || dns }));
+    this.#serve(stack, { ...services, dhcp }, () => 0);
+    return Promise.resolve({ path: "", pid: -1 });
+  }
+
+  /** Binds (or unbinds) a node's DHCP and DNS ports for `services`; `nicOf` names the NIC of an interface. */
+  #serve(
+    stack: SimStack,
+    services: Services,
+    nicOf: (iface: string) => number | undefined = (iface) => this.#nicIndex.get(iface),
+  ): void {
     stack.unbindUdp(67);
     stack.unbindUdp(53);
     const clock = this.network.clock;
@@ -501,7 +547,7 @@ export class SimBackend implements Backend, RoutingBackend {
     }));
     if (servers.length > 0) {
       stack.bindUdp(67, (d) => {
-        const nic = this.#nicIndex.get(d.iface);
+        const nic = nicOf(d.iface);
         const server = servers.find((s) => s.nic === nic)?.server;
         for (const reply of server?.receive(d.payload, { mac: d.srcMac, ip: d.srcIp }) ?? []) {
           // dnsmasq enters a client it answers by unicast in the ARP table (it cannot answer ARP yet)

@@ -205,6 +205,15 @@ const FAILING: readonly string[] = [
   "clear router web route static all nosuch",
   "clear router web route ospf",
   "clear router web route bgp p",
+  // dnsmasq (the rich lab's admin tap is 10.0.0.254/24)
+  "dnsmasq start 10.9.9.9 10.9.9.10 10.9.9.20",
+  "dnsmasq start 10.0.0.254 10.1.0.2 10.1.0.9",
+  "dnsmasq start 10.0.0.254 10.0.0.9 10.0.0.2",
+  "dnsmasq start /nonexistent/dnsmasq.conf",
+  "dnsmasq kill x",
+  "dnsmasq kill 9",
+  "dnsmasq configure 9 ip",
+  "dnsmasq configure x ip 00:11:22:33:44:55 10.0.0.7",
   // the way out (the simulator has no uplink; bad values first)
   "nat DMZ 10.0.0.1 eth0",
   "nat DMZ 10.0.0.1/24 -x",

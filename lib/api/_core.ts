@@ -429,6 +429,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   "captures",
   "routers",
   "nats",
+  "dnsmasq",
   "counters",
 ]);
 

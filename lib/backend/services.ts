@@ -19,6 +19,14 @@ export interface Services {
   readonly upstream: string;
 }
 
+/** What a host tap serves (`dnsmasq start`): a router's services, and what minimega's command adds. */
+export interface TapServices extends Services {
+  /** dnsmasq option strings (`dnsmasq configure <id> options`), e.g. `option:dns-server,10.0.0.1`. */
+  readonly options: readonly string[];
+  /** A dnsmasq configuration file of the user's (`dnsmasq start <config>`), or "". */
+  readonly configFile: string;
+}
+
 /** Nothing served. */
 export const NO_SERVICES: Services = { dhcp: [], dns: [], upstream: "" };
 
@@ -29,4 +37,11 @@ export interface ServicesBackend {
    * stops it all). The VM's NICs have their addresses.
    */
   setServices(vm: VmSpec, services: Services): Promise<void>;
+  /**
+   * Makes what the host serves on a host tap exactly `services` (minimega's `dnsmasq` command), replacing
+   * what an earlier call for the tap set; {@linkcode NO_SERVICES} stops it.
+   *
+   * @returns Where the server keeps its files and its PID, for the `dnsmasq` table ("" and -1 without).
+   */
+  setTapServices(bridge: string, tap: string, services: TapServices): Promise<{ path: string; pid: number }>;
 }

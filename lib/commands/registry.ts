@@ -13,6 +13,7 @@ import { captureHandlers } from "./capture.ts";
 import { clearHandlers } from "./clear.ts";
 import { namespaceHandlers } from "./namespace.ts";
 import { natHandlers } from "./nat.ts";
+import { dnsmasqHandlers } from "./dnsmasq.ts";
 import { pingHandlers } from "./ping.ts";
 import { routerHandlers } from "./router.ts";
 import type { Session } from "./session.ts";
@@ -44,6 +45,7 @@ export function createRegistry(): Registry<Session> {
     pingHandlers(),
     routerHandlers(),
     natHandlers(),
+    dnsmasqHandlers(),
     shellHandlers(),
     clearHandlers(),
   ];

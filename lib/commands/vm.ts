@@ -101,7 +101,8 @@ mirrors whose destination they were).`,
 	                                             else its bridge, else mega_bridge
 	vm net disconnect <vm> <nic>                 takes the NIC off its bridge
 	vm net ip <vm> <nic> <cidr>                  gives the NIC an address in the guest (a labwire
-	                                             extension, so that "ping" can show what reaches what)
+	                                             extension, so that "ping" can show what reaches what);
+	                                             "dhcp" instead of an address asks a DHCP server
 	vm net route <vm> <network|default> <ip>     a route (or the default gateway) in the guest, through
 	                                             next hop <ip>; "none" removes it. The VM's router
 	                                             holds it ("router <vm>") and it applies at once (labwire)`,

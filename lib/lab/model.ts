@@ -16,6 +16,7 @@
 import type { Backend } from "../backend/backend.ts";
 import { RouterRoom } from "./routers.ts";
 import { NatRoom, natTapName } from "./nat.ts";
+import { DnsmasqRoom } from "./dnsmasq.ts";
 import {
   addStaticRoute,
   clearRoutes,
@@ -114,6 +115,8 @@ export class LabModel {
   readonly routers: RouterRoom;
   /** The ways out to the host's uplink (`nat`). */
   readonly nat: NatRoom;
+  /** The DHCP and DNS servers on host taps (`dnsmasq`). */
+  readonly dnsmasq: DnsmasqRoom;
   /** The host taps. */
   readonly taps: TapRoom;
   /** The VMs. */
@@ -156,7 +159,9 @@ export class LabModel {
     });
     this.routers = new RouterRoom(journal, backend, this.vms);
     this.nat = new NatRoom(journal, backend);
+    this.dnsmasq = new DnsmasqRoom(journal, backend);
     this.taps.beforeDestroy = async (tap) => {
+      await this.dnsmasq.stopOn(tap.name);
       const nat = this.nat.byTap(tap.name);
       if (nat !== undefined) await this.nat.close(nat);
     };
@@ -258,6 +263,7 @@ export class LabModel {
    */
   clearAll(): Promise<void> {
     return this.transaction(async () => {
+      await this.dnsmasq.kill("all");
       await this.destroyNamespace("all");
       for (const name of this.bridges.names()) await this.#teardownBridge(name);
       this.vlans.reset();

@@ -46,6 +46,7 @@ export function toState(model: LabModel): LabState {
   for (const name of model.bridges.names()) bridges[name] = model.bridges.get(name)!;
   const routers = model.routers.list();
   const nats = model.nat.list();
+  const dnsmasq = model.dnsmasq.list();
   return {
     version: 2,
     active: model.activeNamespace,
@@ -59,6 +60,9 @@ export function toState(model: LabModel): LabState {
     captures: model.captures.list(),
     ...(routers.length === 0 ? {} : { routers }),
     ...(nats.length === 0 ? {} : { nats }),
+    ...(dnsmasq.length === 0 && model.dnsmasq.nextId === 0
+      ? {}
+      : { dnsmasq: { next: model.dnsmasq.nextId, servers: dnsmasq } }),
     counters: {
       vm: model.vms.nextId,
       capture: model.captures.nextId,
@@ -88,6 +92,7 @@ export function fromState(model: LabModel, raw: unknown, setVlans: (state: Vlans
   model.captures.load(settings, state.captures);
   model.routers.load(state.routers ?? []);
   model.nat.load(state.nats ?? []);
+  model.dnsmasq.load(state.dnsmasq?.servers ?? [], state.dnsmasq?.next ?? 0);
   model.vms.nextId = state.counters.vm;
   model.captures.nextId = state.counters.capture;
   model.ports.nextTap = state.counters.tap;
@@ -152,6 +157,7 @@ function upgrade(raw: unknown): LabState {
   object(state.counters, "counters");
   for (const key of ["vms", "taps", "mirrors", "patches", "captures"] as const) array(state[key], key);
   if (state.nats !== undefined) array(state.nats, "nats");
+  if (state.dnsmasq !== undefined) array(object(state.dnsmasq, "dnsmasq").servers, "dnsmasq.servers");
   if (state.routers !== undefined) {
     for (const r of array(state.routers, "routers")) {
       const config = object(object(r, "a router").config, "a router's config");

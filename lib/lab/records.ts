@@ -149,6 +149,38 @@ export interface RouterRecord {
   readonly committed?: RouterPlan;
 }
 
+/** A DHCP and DNS server on a host tap (`dnsmasq start`). */
+export interface DnsmasqRecord {
+  /** Its id, from 0, never reused. */
+  readonly id: number;
+  /** The address it listens on, or "" for a server made from a configuration file only. */
+  readonly listen: string;
+  /** The first address of its range. */
+  readonly low: string;
+  /** The last address of its range. */
+  readonly high: string;
+  /** A dnsmasq configuration file of the user's, or "". */
+  readonly config: string;
+  /** The host tap it serves on, and its bridge. */
+  readonly tap: string;
+  /** The tap's bridge. */
+  readonly bridge: string;
+  /** The tap's address that is the listen address, with its prefix ("" without one). */
+  readonly cidr: string;
+  /** Static leases: MAC to address. */
+  readonly statics: Readonly<Record<string, string>>;
+  /** DNS names: address to host name. */
+  readonly hostnames: Readonly<Record<string, string>>;
+  /** Upstream DNS servers. */
+  readonly upstreams: readonly string[];
+  /** DHCP options, as dnsmasq writes them. */
+  readonly options: readonly string[];
+  /** Where its files are, or "". */
+  readonly path: string;
+  /** Its process, or -1. */
+  readonly pid: number;
+}
+
 /** A way out of a VLAN to the host's uplink (`nat`). */
 export interface NatRecord {
   /** The namespace that opened it. */
@@ -233,6 +265,8 @@ export interface LabState {
   readonly routers?: readonly RouterRecord[];
   /** The ways out, by VLAN (missing when there are none). */
   readonly nats?: readonly NatRecord[];
+  /** The dnsmasq servers, and the next one's id (missing when none was ever started). */
+  readonly dnsmasq?: { readonly next: number; readonly servers: readonly DnsmasqRecord[] };
   /** Ids and names handed out so far. */
   readonly counters: LabCounters;
 }

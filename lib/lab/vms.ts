@@ -533,6 +533,13 @@ export class VmRoom {
   /** Gives a VM NIC an IPv4 address in the guest (`vm net ip`, a labwire extension). */
   async addAddress(namespace: string, target: string, position: string, cidr: string): Promise<void> {
     const index = parseNicIndex(position);
+    if (cidr === "dhcp") {
+      // `vm net ip <vm> <nic> dhcp`: a DHCP client on the NIC (dhclient in the VM's namespace)
+      const vms = this.targets(namespace, target);
+      for (const vm of vms) nicOf(vm, index);
+      for (const vm of vms) await this.dhcp(vm.id, index);
+      return;
+    }
     const normalized = checkCidr(cidr);
     const vms = this.targets(namespace, target);
     for (const vm of vms) nicOf(vm, index);

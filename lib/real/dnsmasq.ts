@@ -14,7 +14,7 @@
 import fs from "node:fs";
 import process from "node:process";
 import path from "node:path";
-import type { Services } from "../backend/services.ts";
+import type { Services, TapServices } from "../backend/services.ts";
 import { type Cmd, which } from "../exec.ts";
 import { subnetOf } from "../lab/router_config.ts";
 
@@ -44,7 +44,7 @@ const LEASE = "1h";
  * assert.match(text, /^host-record=web\.lab,10\.0\.0\.5$/m);
  * ```
  */
-export function dnsmasqConfig(services: Services, dir: string): string {
+export function dnsmasqConfig(services: Services | TapServices, dir: string, iface?: string): string {
   const lines = [
     "# made by labwire for one router; see lib/real/dnsmasq.ts",
     "no-resolv",
@@ -57,6 +57,8 @@ export function dnsmasqConfig(services: Services, dir: string): string {
     "no-ping",
     "user=root",
   ];
+  // on the host, one tap of many: only it (minimega: --listen-address, --bind-interfaces)
+  if (iface !== undefined) lines.push(`interface=${iface}`, "bind-interfaces", "except-interface=lo");
   if (services.upstream !== "") lines.push(`server=${services.upstream}`);
   for (const [i, d] of services.dhcp.entries()) {
     const tag = `lan${i}`;
@@ -72,6 +74,10 @@ export function dnsmasqConfig(services: Services, dir: string): string {
     if (d.dns !== "") lines.push(`dhcp-option=tag:${tag},option:dns-server,${d.dns}`);
   }
   for (const { host, ips } of services.dns) lines.push(`host-record=${host},${ips.join(",")}`);
+  if ("options" in services) {
+    for (const option of services.options) lines.push(`dhcp-option=${option}`);
+    if (services.configFile !== "") lines.push(`conf-file=${services.configFile}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -118,27 +124,31 @@ export async function stopDnsmasq(dir: string): Promise<void> {
  */
 export async function setDnsmasq(
   exec: (program: string) => Cmd,
-  namespace: string,
+  namespace: string | { readonly iface: string },
   dir: string,
-  services: Services,
+  services: Services | TapServices,
 ): Promise<void> {
   await stopDnsmasq(dir);
-  if (services.dhcp.length === 0 && services.dns.length === 0 && services.upstream === "") return;
+  const configured = "configFile" in services && services.configFile !== "";
+  if (services.dhcp.length === 0 && services.dns.length === 0 && services.upstream === "" && !configured) {
+    return;
+  }
   if (which("dnsmasq") === undefined) {
     throw new Error(
-      "Cannot start the router's DHCP and DNS server: dnsmasq is not installed (apt-get install dnsmasq-base)",
+      "Cannot start the DHCP and DNS server: dnsmasq is not installed (apt-get install dnsmasq-base)",
     );
   }
   fs.mkdirSync(dir, { recursive: true });
   const conf = path.join(dir, "dnsmasq.conf");
-  fs.writeFileSync(conf, dnsmasqConfig(services, dir));
+  const onHost = typeof namespace !== "string";
+  fs.writeFileSync(conf, dnsmasqConfig(services, dir, onHost ? namespace.iface : undefined));
   // dnsmasq forks into the background once its sockets are bound and the PID file is written
-  const r = await exec("ip").args("netns", "exec", namespace, "dnsmasq", `--conf-file=${conf}`).timeout(
-    10_000,
-  )
-    .noThrow().run();
+  const argv = onHost
+    ? ["dnsmasq", `--conf-file=${conf}`]
+    : ["ip", "netns", "exec", namespace, "dnsmasq", `--conf-file=${conf}`];
+  const r = await exec(argv[0]!).args(...argv.slice(1)).timeout(10_000).noThrow().run();
   if (r.code !== 0) {
     fs.rmSync(dir, { recursive: true, force: true });
-    throw new Error(`Cannot start the router's DHCP and DNS server: dnsmasq said: ${r.stderr.trim()}`);
+    throw new Error(`Cannot start the DHCP and DNS server: dnsmasq said: ${r.stderr.trim()}`);
   }
 }

@@ -38,8 +38,8 @@ import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
 import type { PingReport } from "../backend/endpoints.ts";
 import type { Routing } from "../backend/routing.ts";
 import type { UplinkSpec } from "../backend/uplink.ts";
-import type { Services } from "../backend/services.ts";
-import { setDnsmasq, stopDnsmasq } from "./dnsmasq.ts";
+import type { Services, TapServices } from "../backend/services.ts";
+import { runningDnsmasq, setDnsmasq, stopDnsmasq } from "./dnsmasq.ts";
 import { firewallScript } from "./nft_fw.ts";
 import type { RouterFw } from "../lab/router_config.ts";
 import type { VmSpec } from "../backend/vms.ts";
@@ -471,10 +471,15 @@ export class OvsBackend implements Backend {
     }
     await batch.run();
     // one endpoint on one VLAN: no answers for the host's other addresses (Linux's weak host model)
-    const settings = ports.filter((p) => p.role === "host").flatMap((p) =>
+    await this.#answerOwnArp(ports.filter((p) => p.role === "host").map((p) => p.name));
+  }
+
+  /** Makes host taps answer ARP only for their own addresses (`arp_ignore=1`, `arp_announce=2`). */
+  async #answerOwnArp(devices: readonly string[]): Promise<void> {
+    const settings = devices.flatMap((name) =>
       [["arp_ignore", "1"], ["arp_announce", "2"]].map((
         [key, value],
-      ) => [`net/ipv4/conf/${p.name}/${key}`, value!])
+      ) => [`net/ipv4/conf/${name}/${key}`, value!])
     );
     if (settings.length === 0) return;
     if (this.ovsNetns === undefined) {
@@ -597,6 +602,22 @@ export class OvsBackend implements Backend {
       firewallScript(fw),
     )
       .run();
+  }
+
+  /**
+   * Makes what the host serves on a host tap exactly `services` (`dnsmasq start`,
+   * {@linkcode ServicesBackend.setTapServices}): one dnsmasq bound to the tap, its files in the run folder.
+   *
+   * @throws {Error} When dnsmasq is missing or refuses to start.
+   */
+  async setTapServices(
+    _bridge: string,
+    tap: string,
+    services: TapServices,
+  ): Promise<{ path: string; pid: number }> {
+    const dir = this.#servicesDir(`tap-${tap}`);
+    await setDnsmasq(this.#exec, { iface: tap }, dir, services);
+    return { path: dir, pid: runningDnsmasq(dir) ?? -1 };
   }
 
   /** Where the servers of a container VM's namespace keep their files. */
