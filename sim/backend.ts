@@ -19,7 +19,12 @@
 import type { MirrorSpec, PortSpec, RemovePortsOptions } from "../lib/backend/bridges.ts";
 import type { Backend } from "../lib/backend/backend.ts";
 import type { CaptureContents, CaptureSpec, RawFrame } from "../lib/backend/captures.ts";
-import { PING_INTERVAL_MS, PING_WAIT_MS, type PingReport } from "../lib/backend/endpoints.ts";
+import {
+  type DhcpResult,
+  PING_INTERVAL_MS,
+  PING_WAIT_MS,
+  type PingReport,
+} from "../lib/backend/endpoints.ts";
 import type { RoutedVm, Routing, RoutingBackend, StaticRoute } from "../lib/backend/routing.ts";
 import type { VmSpec } from "../lib/backend/vms.ts";
 import { LabError } from "../lib/errors.ts";
@@ -430,17 +435,18 @@ export class SimBackend implements Backend, RoutingBackend {
    * @throws {Error} `Cannot get an address by DHCP for X: no answer from a DHCP server in 10 s`, and the
    * like (what the client says).
    */
-  dhcp(_bridge: string, port: string): Promise<string> {
+  dhcp(_bridge: string, port: string): Promise<DhcpResult> {
     const nic = this.#nic(port);
     const host = nic.host;
     const stack = host.stack;
-    let outcome: { address: string } | { error: Error } | undefined;
+    let outcome: DhcpResult | { error: Error } | undefined;
     const client = new DhcpClient({
       mac: host.mac,
       name: port,
       scheduler: this.network.clock,
       send: (d) => stack.sendUdp(port, d),
-      onBound: (lease) => outcome = { address: lease.address },
+      onBound: (lease) =>
+        outcome = { address: lease.address, ...(lease.router === undefined ? {} : { router: lease.router }) },
       onFailed: (error) => outcome = { error },
     });
     // a node's DHCP clients share its port 68: each takes what comes in through its interface
@@ -466,7 +472,7 @@ export class SimBackend implements Backend, RoutingBackend {
     }
     if ("error" in outcome!) return Promise.reject(outcome.error);
     if (!host.addresses().includes(outcome!.address)) host.addAddress(outcome!.address);
-    return Promise.resolve(outcome!.address);
+    return Promise.resolve(outcome!);
   }
 
   /**

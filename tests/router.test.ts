@@ -210,3 +210,27 @@ describe("fwVerdict", () => {
     assert.equal(fwVerdict(fw, { ...packet, inNic: 1 }), "accept");
   });
 });
+
+describe("DHCP clients of routers", () => {
+  test("a client whose router names no gateway takes the lease's router as its default route", async () => {
+    const { lab, backend } = await routerLab();
+    await using _ = lab;
+    await lab.run("router r interface 0 10.0.0.1/24");
+    await lab.run("router r dhcp 10.0.0.1 range 10.0.0.100 10.0.0.110");
+    await lab.run("router r dhcp 10.0.0.1 router 10.0.0.1");
+    await lab.run("router r commit");
+    await lab.run("router a interface 0 dhcp");
+    await lab.run("router a commit");
+    assert.deepEqual(backend.routings.at(-1), {
+      vm: "a",
+      routing: { forwarding: true, routes: [], gateway: "10.0.0.1" },
+    });
+    // a commit that does not change the addresses keeps it; one that names a gateway wins
+    await lab.run("router a route static 10.5.0.0/16 10.0.0.1");
+    await lab.run("router a commit");
+    assert.equal(backend.routings.at(-1)!.routing.gateway, "10.0.0.1");
+    await lab.run("router a gw 10.0.0.9");
+    await lab.run("router a commit");
+    assert.equal(backend.routings.at(-1)!.routing.gateway, "10.0.0.9");
+  });
+});

@@ -42,6 +42,14 @@ export interface PingReport {
   readonly networkUnreachable: boolean;
 }
 
+/** What a DHCP client got: its address, and the default gateway the server named (option 3), if any. */
+export interface DhcpResult {
+  /** The address with its prefix length, `10.0.0.7/24`. */
+  readonly address: string;
+  /** The first router the server named. */
+  readonly router?: string;
+}
+
 /** Addresses, DHCP and pings of the endpoints behind ports. */
 export interface EndpointBackend {
   /** Gives the endpoint behind a port an IPv4 address (`10.0.0.1/24`); one it has already is no error. */
@@ -49,12 +57,12 @@ export interface EndpointBackend {
   /** Takes an address away from the endpoint behind a port; one it does not have is no error. */
   removeAddress(bridge: string, port: string, cidr: string): Promise<void>;
   /**
-   * Gets the endpoint behind a port an address by DHCP.
+   * Gets the endpoint behind a port an address by DHCP, and gives it that address.
    *
-   * @returns The address, `10.0.0.7/24`.
+   * @returns The address, `10.0.0.7/24`, and the router the server named.
    * @throws {Error} When no lease came in time: `Cannot get an address by DHCP for tap X: ...`.
    */
-  dhcp(bridge: string, port: string): Promise<string>;
+  dhcp(bridge: string, port: string): Promise<DhcpResult>;
   /** Sends `count` echo requests from the endpoint behind a port, paced as {@linkcode PING_INTERVAL_MS} says. */
   ping(bridge: string, port: string, ip: string, count: number): Promise<PingReport>;
 }

@@ -151,18 +151,22 @@ export class RouterRoom {
     }
     // NICs that get their address by DHCP (minirouter's dhclient): the lease's address, recorded as the
     // commit's, so that the next one that changes the addresses takes it away
+    // and, as dhclient's script does, the lease's router as the default route when the router names none
     const addresses = plan.addresses.map((ips) => [...ips]);
+    let gateway = plan.gateway;
     if (config.updateIps || previous === undefined) {
       for (const index of plan.dhcpClients) {
         const nic = this.#vms.byId(vm.id)!.nics[index]!;
         const lease = await this.#vms.dhcp(vm.id, index);
-        if (!nic.ips.includes(lease)) addresses[index]!.push(lease);
+        if (!nic.ips.includes(lease.address)) addresses[index]!.push(lease.address);
+        if (gateway === "" && lease.router !== undefined) gateway = lease.router;
       }
     } else {
       for (const index of plan.dhcpClients) addresses[index]!.push(...(previous.addresses[index] ?? []));
+      if (gateway === "" && plan.dhcpClients.length > 0) gateway = previous.gateway;
     }
     const spec = this.#vms.spec(this.#vms.byId(vm.id)!);
-    const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway: plan.gateway };
+    const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway };
     const before = previous === undefined
       ? { forwarding: false, routes: [], gateway: "" }
       : { forwarding: previous.forwarding, routes: previous.routes, gateway: previous.gateway };
@@ -190,7 +194,7 @@ export class RouterRoom {
     const committed: RouterRecord = {
       ...router,
       config: { ...config, updateIps: false, routerId: chooseRouterId(config) },
-      committed: { ...plan, addresses },
+      committed: { ...plan, addresses, gateway },
     };
     this.#put(committed);
     return committed;

@@ -102,7 +102,7 @@ export class TapRoom {
     this.#ports.claim(name, { kind: "tap" });
     this.#put(record);
     await this.#ports.plug([plugOf(record)], (b) => this.#bridges.make(b));
-    const address = dhcp ? await this.#backend.dhcp(bridge, name) : cidr;
+    const address = dhcp ? (await this.#backend.dhcp(bridge, name)).address : cidr;
     if (address !== undefined) {
       if (!dhcp) await this.#backend.addAddress(bridge, name, address);
       this.#put({ ...record, ips: [address] });

@@ -11,6 +11,7 @@
 import type { PortMode, PortSpec } from "../backend/bridges.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { VmSpec } from "../backend/vms.ts";
+import type { DhcpResult } from "../backend/endpoints.ts";
 import { VmError } from "../errors.ts";
 import { expandNames } from "../names.ts";
 import type { Journal } from "./_journal.ts";
@@ -566,7 +567,7 @@ export class VmRoom {
    * @throws {VmError} `no such interface N for X`, or a NIC that is not on a bridge.
    * @throws {Error} What the backend's DHCP client says (no lease in time).
    */
-  async dhcp(id: number, index: number): Promise<string> {
+  async dhcp(id: number, index: number): Promise<DhcpResult> {
     const vm = this.#byId.get(id)!;
     const nic = nicOf(vm, index);
     if (this.#deps.ports.get(nic.tap)?.bridge === undefined) {
@@ -576,11 +577,12 @@ export class VmRoom {
       );
     }
     const lease = await this.#backend.dhcp(nic.bridge, nic.tap);
+    const address = lease.address;
     this.#journal.compensate(
-      `the address ${lease} of ${nic.tap}`,
-      () => this.#backend.removeAddress(nic.bridge, nic.tap, lease),
+      `the address ${address} of ${nic.tap}`,
+      () => this.#backend.removeAddress(nic.bridge, nic.tap, address),
     );
-    if (!nic.ips.includes(lease)) this.#withNic(vm, index, { ...nic, ips: [...nic.ips, lease] });
+    if (!nic.ips.includes(address)) this.#withNic(vm, index, { ...nic, ips: [...nic.ips, address] });
     return lease;
   }
 

@@ -35,7 +35,7 @@ import process from "node:process";
 import type { Backend } from "../backend/backend.ts";
 import type { AddedBridge, MirrorSpec, PortSpec, RemovePortsOptions } from "../backend/bridges.ts";
 import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
-import type { PingReport } from "../backend/endpoints.ts";
+import type { DhcpResult, PingReport } from "../backend/endpoints.ts";
 import type { Routing } from "../backend/routing.ts";
 import type { UplinkSpec } from "../backend/uplink.ts";
 import type { Services, TapServices } from "../backend/services.ts";
@@ -716,7 +716,7 @@ export class OvsBackend implements Backend {
    * 10 s, or one sentence saying why not), and gives it that address. The lease is not renewed: the
    * address stays for the tap's life.
    */
-  async dhcp(bridge: string, port: string): Promise<string> {
+  async dhcp(bridge: string, port: string): Promise<DhcpResult> {
     const device = await this.#device(port);
     if (device?.kind === "kvm") {
       throw new Error(
@@ -727,7 +727,7 @@ export class OvsBackend implements Backend {
       ? await dhcpLease(port, { exec: this.#exec })
       : await dhcpLease(device.ifname, { exec: this.#exec, namespace: device.namespace });
     await this.addAddress(bridge, port, lease.address);
-    return lease.address;
+    return { address: lease.address, ...(lease.router === undefined ? {} : { router: lease.router }) };
   }
 
   /**

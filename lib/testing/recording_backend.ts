@@ -10,7 +10,7 @@
 import type { Backend } from "../backend/backend.ts";
 import type { MirrorSpec, PortSpec } from "../backend/bridges.ts";
 import type { CaptureContents, CaptureSpec } from "../backend/captures.ts";
-import type { PingReport } from "../backend/endpoints.ts";
+import type { DhcpResult, PingReport } from "../backend/endpoints.ts";
 import type { VmSpec } from "../backend/vms.ts";
 
 /**
@@ -120,9 +120,9 @@ export class RecordingBackend implements Backend {
     return this.#call(`removeAddress ${bridge} ${port} ${cidr}`);
   }
   /** Records `dhcp port` and gives 10.9.0.7/24. */
-  async dhcp(_bridge: string, port: string): Promise<string> {
+  async dhcp(_bridge: string, port: string): Promise<DhcpResult> {
     await this.#call(`dhcp ${port}`);
-    return "10.9.0.7/24";
+    return { address: "10.9.0.7/24" };
   }
   /** Records `ping B port ip count`: every reply but one. */
   async ping(bridge: string, port: string, ip: string, count: number): Promise<PingReport> {
