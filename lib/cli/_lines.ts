@@ -7,7 +7,7 @@
  * @module
  */
 
-import { setImmediate } from "node:timers";
+import { setTimeout } from "node:timers";
 
 /** Splits input bytes into lines; a line that is not UTF-8 keeps U+FFFD marks, which are refused. */
 export function splitLines(bytes: Uint8Array): string[] {
@@ -24,6 +24,8 @@ export interface ReadLinesOptions {
 }
 
 const ABORTED = Symbol("aborted");
+/** How long an unfinished last line waits for a signal that may have ended the input. */
+const LAST_LINE_WAIT_MS = 100;
 
 /**
  * Yields the lines of a byte stream as its chunks arrive, the same lines {@linkcode splitLines} makes
@@ -92,10 +94,11 @@ class LineReader implements AsyncIterableIterator<string> {
       if (next.done) {
         this.#finish(false);
         const rest = this.#pending + this.#decoder.decode();
-        // an input that ends without a final "\n" ends its last line; but a signal can close the input
-        // (a stop) in the same turn as it is handled: a line cut by that is no line, so look once more
+        // an input that ends without a final "\n" ends its last line; but a signal can end the input (a
+        // stop) a few turns of the event loop before its handler runs (seen under Deno): a line cut by
+        // that is no line. So an unfinished last line waits a moment for a signal, once per input.
         if (rest !== "" && this.#signal !== undefined) {
-          await new Promise((resolve) => setImmediate(resolve));
+          await new Promise((resolve) => setTimeout(resolve, LAST_LINE_WAIT_MS));
           if (this.#signal.aborted) return { done: true, value: undefined };
         }
         lines = rest === "" ? [] : [dropCr(rest)];
