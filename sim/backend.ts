@@ -138,6 +138,7 @@ interface RouterConfig {
   forwarding: boolean;
   routes: readonly StaticRoute[];
   gateway: string | undefined;
+  loopbacks: readonly string[];
 }
 
 /** A host behind a VM NIC or host tap, and the bridge its cable is plugged into. */
@@ -670,7 +671,7 @@ export class SimBackend implements Backend, RoutingBackend {
   #config(vm: RoutedVm): RouterConfig {
     let config = this.#routing.get(vm.id);
     if (config === undefined) {
-      config = { forwarding: false, routes: [], gateway: undefined };
+      config = { forwarding: false, routes: [], gateway: undefined, loopbacks: [] };
       this.#routing.set(vm.id, config);
     }
     return config;
@@ -687,6 +688,8 @@ export class SimBackend implements Backend, RoutingBackend {
     await this.setForwarding(vm, routing.forwarding);
     await this.setRoutes(vm, routing.routes);
     await this.setDefaultGateway(vm, routing.gateway === "" ? undefined : routing.gateway);
+    this.#config(vm).loopbacks = [...routing.loopbacks];
+    this.#stacks.get(vm.id)?.setLoopbacks(routing.loopbacks);
   }
 
   /**
@@ -1013,4 +1016,5 @@ function applyRouting(stack: SimStack, config: RouterConfig): void {
   stack.forwarding = config.forwarding;
   stack.setRoutes(config.routes);
   stack.setDefaultGateway(config.gateway);
+  stack.setLoopbacks(config.loopbacks);
 }

@@ -757,6 +757,21 @@ export class SimStack {
   #routes: Route[] = [];
   /** The node's addresses, to the interface that holds each (the first, when two hold one). */
   #local = new Map<number, Iface>();
+  /** Addresses of the node's loopback (a router's `interface N ip lo`): its own, on no interface. */
+  #loopbacks: number[] = [];
+  /** The loopback, as the local-address map names it. */
+  #lo: Iface = {
+    name: "lo",
+    mac: 0,
+    macHi: 0,
+    macLo: 0,
+    transmit: () => {},
+    addrs: [],
+    neighbours: new Map(),
+    counters: { rxFrames: 0, txFrames: 0, ignored: 0, dropped: 0 },
+    view: undefined as unknown as SimHost,
+    removed: false,
+  };
   #hop: Hop = { iface: undefined as unknown as Iface, nextHop: 0, src: 0 };
   #tx = new Uint8Array(BUF_BYTES);
   #pool: Uint8Array[] = [];
@@ -886,6 +901,17 @@ export class SimStack {
     this.#rebuild();
   }
 
+  /**
+   * Makes the node's loopback addresses exactly `cidrs` (`10.9.9.1/32`): addresses of the node on no
+   * interface, answered (ARP and ping) on every one, as Linux's `lo` with its default `arp_ignore`.
+   *
+   * @throws {SyntaxError} If an address is not IPv4.
+   */
+  setLoopbacks(cidrs: readonly string[]): void {
+    this.#loopbacks = cidrs.map((c) => ipv4FromString(c.split("/")[0]!));
+    this.#rebuild();
+  }
+
   /** The default gateway, if any. */
   defaultGateway(): string | undefined {
     return this.#gateway < 0 ? undefined : ipv4ToString(this.#gateway);
@@ -999,6 +1025,7 @@ export class SimStack {
   /** Rebuilds the local-address map and the connected and static routes. */
   #rebuild(): void {
     this.#local.clear();
+    for (const ip of this.#loopbacks) this.#local.set(ip, this.#lo);
     const routes: Route[] = [];
     for (const iface of this.#ifaces) {
       for (const a of iface.addrs) {

@@ -53,7 +53,12 @@ describe("routers", () => {
     );
     assert.deepEqual(backend.routings, [{
       vm: "r",
-      routing: { forwarding: true, routes: [{ network: "10.2.0.0/24", via: "10.1.0.2" }], gateway: "" },
+      routing: {
+        forwarding: true,
+        routes: [{ network: "10.2.0.0/24", via: "10.1.0.2" }],
+        gateway: "",
+        loopbacks: [],
+      },
     }]);
     // a second commit: the address taken away goes, the new one comes, routes replaced
     await lab.run("clear router r interface 1 10.1.0.1/24");
@@ -67,7 +72,7 @@ describe("routers", () => {
     );
     assert.deepEqual(backend.routings.at(-1), {
       vm: "r",
-      routing: { forwarding: true, routes: [], gateway: "10.0.0.9" },
+      routing: { forwarding: true, routes: [], gateway: "10.0.0.9", loopbacks: [] },
     });
   });
 
@@ -94,6 +99,7 @@ describe("routers", () => {
         forwarding: true,
         routes: [{ network: "10.5.0.0/16", via: "10.0.0.7" }],
         gateway: "10.0.0.1",
+        loopbacks: [],
       },
     });
     assert.match(
@@ -102,7 +108,12 @@ describe("routers", () => {
     );
     await lab.run("vm net route a 10.5.0.0/16 none");
     await lab.run("vm net route a default none");
-    assert.deepEqual(backend.routings.at(-1)!.routing, { forwarding: true, routes: [], gateway: "" });
+    assert.deepEqual(backend.routings.at(-1)!.routing, {
+      forwarding: true,
+      routes: [],
+      gateway: "",
+      loopbacks: [],
+    });
   });
 
   test("the typed RouterHandle configures and applies a whole router in one call, or nothing", async () => {
@@ -223,7 +234,7 @@ describe("DHCP clients of routers", () => {
     await lab.run("router a commit");
     assert.deepEqual(backend.routings.at(-1), {
       vm: "a",
-      routing: { forwarding: true, routes: [], gateway: "10.0.0.1" },
+      routing: { forwarding: true, routes: [], gateway: "10.0.0.1", loopbacks: [] },
     });
     // a commit that does not change the addresses keeps it; one that names a gateway wins
     await lab.run("router a route static 10.5.0.0/16 10.0.0.1");
@@ -232,5 +243,25 @@ describe("DHCP clients of routers", () => {
     await lab.run("router a gw 10.0.0.9");
     await lab.run("router a commit");
     assert.equal(backend.routings.at(-1)!.routing.gateway, "10.0.0.9");
+  });
+});
+
+describe("loopback addresses of routers", () => {
+  test("a router's loopback address is its own on every NIC: a client reaches it through the router", async () => {
+    const { lab, backend } = await routerLab();
+    await using _ = lab;
+    await lab.run("router r interface 0 10.0.0.1/24");
+    await lab.run("router r interface 1 10.1.0.1/24");
+    await lab.run("router r interface 0 10.9.9.1/32 lo");
+    await lab.run("router r commit");
+    assert.deepEqual(backend.routings.at(-1)!.routing.loopbacks, ["10.9.9.1/32"]);
+    await lab.run("vm net ip a 0 10.0.0.2/24");
+    await lab.run("vm net route a 10.9.9.0/24 10.0.0.1");
+    assert.match((await lab.run("ping a:0 10.9.9.1 2")).text, /\| 2 +\| 2$/);
+    // taken away by the next commit that no longer lists it
+    await lab.run("clear router r interface 0 all lo");
+    await lab.run("router r commit");
+    assert.deepEqual(backend.routings.at(-1)!.routing.loopbacks, []);
+    assert.match((await lab.run("ping a:0 10.9.9.1 1")).text, /\| 1 +\| 0$/);
   });
 });

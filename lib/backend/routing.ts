@@ -41,6 +41,8 @@ export interface Routing {
   readonly routes: readonly StaticRoute[];
   /** The default gateway (`ip route replace default via GW`), or "" for no default route. */
   readonly gateway: string;
+  /** Addresses of the VM's loopback (`ip addr add CIDR dev lo`), a router's `interface N ip lo`. */
+  readonly loopbacks: readonly string[];
 }
 
 /** A backend whose VMs route. */

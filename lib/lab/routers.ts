@@ -131,7 +131,6 @@ export class RouterRoom {
     const setServices = this.#backend.setServices?.bind(this.#backend);
     const later = [
       serves && setServices === undefined ? "DHCP and DNS servers on this backend" : "",
-      plan.loopbacks.length > 0 ? "loopback addresses" : "",
       filters && setFirewall === undefined ? "firewall rules on this backend" : "",
     ].filter((s) => s !== "");
     if (later.length > 0) fail("unsupported", `labwire cannot apply ${later.join(", ")} yet`);
@@ -166,10 +165,13 @@ export class RouterRoom {
       if (gateway === "" && plan.dhcpClients.length > 0) gateway = previous.gateway;
     }
     const spec = this.#vms.spec(this.#vms.byId(vm.id)!);
-    const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway };
-    const before = previous === undefined
-      ? { forwarding: false, routes: [], gateway: "" }
-      : { forwarding: previous.forwarding, routes: previous.routes, gateway: previous.gateway };
+    const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway, loopbacks: plan.loopbacks };
+    const before = previous === undefined ? { forwarding: false, routes: [], gateway: "", loopbacks: [] } : {
+      forwarding: previous.forwarding,
+      routes: previous.routes,
+      gateway: previous.gateway,
+      loopbacks: previous.loopbacks,
+    };
     await setRouting(spec, routing);
     this.#journal.compensate(`routing of ${vm.name}`, () => setRouting(spec, before));
     if (

@@ -1118,6 +1118,9 @@ export class OvsBackend implements Backend {
       )
       .run();
     const batch = new IpBatch({ exec: this.#exec, namespace });
+    // the loopback's own addresses (lo keeps 127.0.0.1, which is scope host)
+    batch.add("addr", "flush", "dev", "lo", "scope", "global");
+    for (const cidr of routing.loopbacks) batch.add("addr", "add", cidr, "dev", "lo");
     batch.add("route", "flush", "proto", "static");
     for (const route of routing.routes) {
       batch.add("route", "replace", route.network, "via", route.via, "proto", "static");
