@@ -209,9 +209,17 @@ function quoteArg(arg: string): string {
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** Joins argv for an error message, quoting only the arguments that have blanks or quotes. */
+/** How many arguments an error message shows before it counts the rest. */
+const MESSAGE_ARGS = 16;
+
+/**
+ * Joins argv for an error message, quoting only the arguments that have blanks or quotes; a command of
+ * a whole step (an `ovs-vsctl` of 4,000 ports) shows its first arguments and how many more there are.
+ */
 function describeArgv(argv: readonly string[]): string {
-  return argv.map((a) => a === "" || MESSAGE_UNSAFE.test(a) ? quoteArg(a) : a).join(" ");
+  const shown = argv.slice(0, MESSAGE_ARGS).map((a) => a === "" || MESSAGE_UNSAFE.test(a) ? quoteArg(a) : a);
+  const more = argv.length - shown.length;
+  return more > 0 ? `${shown.join(" ")} ... (${more} more arguments)` : shown.join(" ");
 }
 
 /**

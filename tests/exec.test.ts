@@ -207,6 +207,27 @@ describe("ExecError", () => {
     assert.equal(error.message, `Cannot run "tcpdump 'vlan 100' 'it'\\''s' ''": exited with code 2\n\nusage`);
   });
 
+  test("message shows a long command's first 16 arguments and counts the rest; argv keeps them all", () => {
+    const argv = [
+      "sysctl",
+      "-q",
+      "-w",
+      ...Array.from({ length: 200 }, (_, i) => `net/ipv4/conf/t${i}/arp_ignore=8`),
+    ];
+    const error = new ExecError({ argv, code: 255, stderr: "sysctl: permission denied" });
+    const shown = ["sysctl", "-q", "-w", ...argv.slice(3, 16)].join(" ");
+    assert.equal(
+      error.message,
+      `Cannot run "${shown} ... (187 more arguments)": exited with code 255\n\nsysctl: permission denied`,
+    );
+    assert.deepEqual(error.argv, argv);
+    // 16 arguments in all are shown whole
+    assert.equal(
+      new ExecError({ argv: argv.slice(0, 16), code: 1 }).message,
+      `Cannot run "${shown}": exited with code 1`,
+    );
+  });
+
   test("message shows only the last 20 lines of stderr", () => {
     const stderr = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n");
     const error = new ExecError({ argv: ["x"], code: 1, stderr });

@@ -42,7 +42,7 @@ function fakeHost(datapathTypes = "[netdev]") {
     if (argv.includes("get") && checks > 0) return { stdout: "[]\n1\n".repeat(checks) };
     return {};
   });
-  for (const program of ["ip", "ethtool", "ping", "tcpdump"]) {
+  for (const program of ["ip", "ethtool", "ping", "tcpdump", "sysctl"]) {
     runner.on(program, (argv) => {
       runs.push([...argv]);
       return {};
@@ -67,6 +67,10 @@ test("OvsBackend brings up 200 container VMs' NICs with six ovs-vsctl processes"
     // one batch that makes the 200 new namespaces silent (nft), as the VMs launch paused
     assert.equal(count("ip"), 203);
     assert.equal(count("ethtool"), 0);
+    // one sysctl: the host ends of the 200 veths are bridge ports, which answer no ARP
+    assert.equal(count("sysctl"), 1);
+    const sysctl = runs.find((argv) => argv[0] === "sysctl")!;
+    assert.equal(sysctl.filter((a) => /^net\/ipv4\/conf\/mega_tap\d+\/arp_ignore=8$/.test(a)).length, 200);
   });
 });
 

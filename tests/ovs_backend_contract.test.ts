@@ -38,7 +38,7 @@ function fakeHost(answer: Answer = () => undefined) {
     if (argv.includes("get") && checks > 0) return { stdout: "[]\n1\n".repeat(checks) };
     return {};
   });
-  for (const program of ["ip", "ping", "tcpdump", "nft", "ethtool"]) {
+  for (const program of ["ip", "ping", "tcpdump", "nft", "ethtool", "sysctl"]) {
     runner.on(program, (argv, options) => {
       const stdin = options.stdin ?? "";
       const run = [argv.join(" "), ...stdin.split("\n").filter((l) => l !== "").map((l) => `  ${l}`)].join(

@@ -11,7 +11,7 @@
  * Container NICs and host taps are quiet IPv4 endpoints like the simulator's hosts (no IPv6
  * autoconfiguration, no neighbour re-probing: {@linkcode quietEndpoint}); a host tap answers ARP only for
  * its own addresses (`arp_ignore=1`), as one endpoint on one VLAN should. The host side of every veth
- * and tap makes no IPv6 chatter either. So a lab's captures hold its traffic, the same on both backends.
+ * and tap is a bridge port only: it makes no IPv6 chatter and answers no ARP (`arp_ignore=8`). So a lab's captures hold its traffic, the same on both backends.
  *
  * As on the simulator, a VM that does not run answers nothing and sends nothing: QEMU is paused, and a
  * container's namespace holds nftables tables that drop all its ARP and IPv4 (one `ip -force -batch` for
@@ -427,6 +427,7 @@ export class OvsBackend implements Backend {
       created = await this.#netns.plug(newVeths, {
         checksumOffloadOff: (await this.ovs.datapathType()) === "netdev",
       });
+      await this.#answerNoArp([...newTaps, ...newVeths.map((v) => v.hostEnd)]);
       // a container that does not run is silent from its first NIC on, before that NIC is on the bridge
       const silent = new Map<string, string>();
       for (const port of ports) {
@@ -476,19 +477,30 @@ export class OvsBackend implements Backend {
 
   /** Makes host taps answer ARP only for their own addresses (`arp_ignore=1`, `arp_announce=2`). */
   async #answerOwnArp(devices: readonly string[]): Promise<void> {
+    await this.#setIpv4Conf(devices, [["arp_ignore", "1"], ["arp_announce", "2"]]);
+  }
+
+  /**
+   * Makes the host side of VM NICs (veth host ends, KVM taps) bridge ports only: they answer no ARP
+   * (`arp_ignore=8`). Linux answers ARP for any of its addresses on any interface, so without this the
+   * host end of a VM's own veth answered the VM's ARP for a host tap's address first, with its own MAC.
+   */
+  async #answerNoArp(devices: readonly string[]): Promise<void> {
+    await this.#setIpv4Conf(devices, [["arp_ignore", "8"]]);
+  }
+
+  /** Sets `net.ipv4.conf.<device>.<key>` for every device, in the lab's host-side namespace. */
+  async #setIpv4Conf(
+    devices: readonly string[],
+    values: readonly (readonly [string, string])[],
+  ): Promise<void> {
     const settings = devices.flatMap((name) =>
-      [["arp_ignore", "1"], ["arp_announce", "2"]].map((
-        [key, value],
-      ) => [`net/ipv4/conf/${name}/${key}`, value!])
+      values.map(([key, value]) => [`net/ipv4/conf/${name}/${key}`, value] as const)
     );
     if (settings.length === 0) return;
-    if (this.ovsNetns === undefined) {
-      for (const [key, value] of settings) fs.writeFileSync(`/proc/sys/${key}`, value!);
-    } else {
-      // /proc/sys/net is the writer's namespace's: sysctl in the OVS's
-      await this.#exec("sysctl").args("-q", "-w", ...settings.map(([key, value]) => `${key}=${value}`))
-        .timeout(10_000).run();
-    }
+    // one sysctl for all, in the lab's host-side namespace (where /proc/sys/net is the devices')
+    await this.#exec("sysctl").args("-q", "-w", ...settings.map(([key, value]) => `${key}=${value}`))
+      .timeout(10_000).run();
   }
 
   /**

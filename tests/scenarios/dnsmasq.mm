@@ -1,7 +1,6 @@
 # minimega's dnsmasq on a host tap: VMs get their addresses from its range, one by a static lease added
-# after it started, and reach each other; the exchange is in a VM's capture. (Not a ping from a VM to the
-# tap: on Open vSwitch another host-side device, with a random MAC, answers ARP for the tap's address
-# first: see docs/status.md.)
+# after it started, reach each other and the tap; the exchange is in a VM's capture. (The tap's ARP reply
+# is the only one: on Open vSwitch the host side of a VM's veth is a bridge port that answers no ARP.)
 vm config net LAN
 vm launch container a
 vm config net LAN,00:1f:53:02:0b:71
@@ -16,5 +15,6 @@ vm net ip a 0 dhcp
 vm net ip b 0 dhcp
 .columns name,ip vm info
 ping a:0 10.89.0.7 1
+ping b:0 10.89.0.1 1
 dnsmasq kill all
 clear capture
