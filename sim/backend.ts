@@ -547,8 +547,9 @@ export class SimBackend implements Backend, RoutingBackend {
         serverIp: plan.serverIp,
         subnet: plan.subnet,
         ...(plan.range === undefined ? {} : { range: { start: plan.range.low, end: plan.range.high } }),
-        ...(plan.router === "" ? {} : { router: plan.router }),
-        ...(plan.dns === "" ? {} : { dns: [plan.dns] }),
+        // unset, dnsmasq sends its own address as the router and the DNS server (it serves DNS too)
+        router: plan.router === "" ? plan.serverIp : plan.router,
+        dns: [plan.dns === "" ? plan.serverIp : plan.dns],
         statics: plan.statics,
       }),
     }));

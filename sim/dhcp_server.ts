@@ -35,8 +35,8 @@
  * 10 minutes, which gives the same lab-visible result: the client gets another address; relayed
  * messages (giaddr set) are ignored; dnsmasq sends options 3 and 6 only to a client that asks for them
  * in option 55 (dhclient does), and with its own address when they are not configured (src/rfc2131.c
- * do_options()), this server sends them whenever they are configured and never otherwise (the real backend
- * must pass both to dnsmasq, or `dhcp-option=3` empty to send none); dnsmasq writes configured options
+ * do_options()), this server sends them whenever they are configured and never otherwise (the simulator's
+ * backend configures both, with dnsmasq's default, the server's own address, where a lab gave none); dnsmasq writes configured options
  * last configured first, so `--dhcp-option=3,...` before `--dhcp-option=6,...` gives the order above.
  *
  * @module

@@ -1218,38 +1218,32 @@ export class SimStack {
     }
     const dst = get32(buf, o + 16);
     const local = this.#local.has(dst);
-    // Linux forwards only what came to its MAC (PACKET_HOST); a broadcast may be for a local service
-    if (!local && this.forwarding && !broadcast) {
-      this.#forward(iface, buf, o, total, hl);
-      return;
-    }
-    // a host: the transport header must be whole, as decodeFrame reads it
     const p = o + hl;
     const pEnd = o + total;
     const frag = get16(buf, o + 6);
     const whole = (frag & 0x3fff) === 0;
     const protocol = buf[o + 9]!;
+    const udp = whole && protocol === 17 && pEnd - p >= 8 && this.#udp.size > 0;
+    // Linux forwards only what came to its MAC (PACKET_HOST); a broadcast may be for a local service
+    if (!local && this.forwarding && !broadcast) {
+      // a packet socket (a DHCP client's, before it has its address) sees the frame all the same
+      const bound = udp ? this.#udp.get(get16(buf, p + 2)) : undefined;
+      if (bound?.raw === true) this.#deliverUdp(bound.handler, iface, buf, o, p, pEnd, dst);
+      this.#forward(iface, buf, o, total, hl);
+      return;
+    }
+    // a host: the transport header must be whole, as decodeFrame reads it
     if (whole && protocol === 17 && pEnd - p < 8) {
       counters.dropped++;
       return;
     }
-    if (whole && protocol === 17 && this.#udp.size > 0) {
+    if (udp) {
       const bound = this.#udp.get(get16(buf, p + 2));
       if (
         bound !== undefined &&
         (local || bound.raw || dst === 0xffff_ffff || this.#isSubnetBroadcast(iface, dst))
       ) {
-        const udpLen = get16(buf, p + 4);
-        const dataEnd = udpLen >= 8 && p + udpLen <= pEnd ? p + udpLen : pEnd;
-        bound.handler({
-          iface: iface.name,
-          srcMac: macToString(mac48Of(macHiAt(buf, o - ETH + 6), macLoAt(buf, o - ETH + 6))),
-          srcIp: ipv4ToString(get32(buf, o + 12)),
-          srcPort: get16(buf, p),
-          dstIp: ipv4ToString(dst),
-          dstPort: get16(buf, p + 2),
-          payload: buf.slice(p + 8, dataEnd),
-        });
+        this.#deliverUdp(bound.handler, iface, buf, o, p, pEnd, dst);
         return;
       }
     }
@@ -1355,6 +1349,29 @@ export class SimStack {
     run.errors++;
     run.errorReports.push({ from: source, seq, type, code, text });
     this.#endIfAnswered(run);
+  }
+
+  /** Hands a UDP datagram (IPv4 header at `o`, UDP header at `p`, the packet ending at `pEnd`) to `handler`. */
+  #deliverUdp(
+    handler: (datagram: SimUdpDatagram) => void,
+    iface: Iface,
+    buf: Uint8Array,
+    o: number,
+    p: number,
+    pEnd: number,
+    dst: number,
+  ): void {
+    const udpLen = get16(buf, p + 4);
+    const dataEnd = udpLen >= 8 && p + udpLen <= pEnd ? p + udpLen : pEnd;
+    handler({
+      iface: iface.name,
+      srcMac: macToString(mac48Of(macHiAt(buf, o - ETH + 6), macLoAt(buf, o - ETH + 6))),
+      srcIp: ipv4ToString(get32(buf, o + 12)),
+      srcPort: get16(buf, p),
+      dstIp: ipv4ToString(dst),
+      dstPort: get16(buf, p + 2),
+      payload: buf.slice(p + 8, dataEnd),
+    });
   }
 
   // ---- forwarding ------------------------------------------------------------------------------

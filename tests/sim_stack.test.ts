@@ -313,6 +313,29 @@ describe("SimStack", () => {
     assert.equal(new SimStack({ scheduler: w.clock }).forwarding, false);
   });
 
+  test("a raw UDP port (a DHCP client's packet socket) sees a frame for an address not yet its own, forwarding or not", () => {
+    for (const forwarding of [false, true]) {
+      const { w, a, r, r0 } = oneRouter();
+      r.forwarding = forwarding;
+      // r's NIC on L1 waits for its lease: what dnsmasq sends it, unicast to its MAC and offered address
+      r0.removeAddress("10.0.1.1/24");
+      const got: string[] = [];
+      r.bindUdp(68, (d) => got.push(`${d.iface} ${d.srcIp}:${d.srcPort} > ${d.dstIp}:${d.dstPort}`), {
+        raw: true,
+      });
+      const offer = { dstMac: r0.mac, srcIp: "10.0.1.2", dstIp: "10.0.1.50", srcPort: 67, dstPort: 68 };
+      a.stack.sendUdp(a.name, { ...offer, payload: new Uint8Array(8) });
+      w.clock.run(w.clock.now() + SECOND);
+      assert.deepEqual(got, [`${r0.name} 10.0.1.2:67 > 10.0.1.50:68`], `forwarding ${forwarding}`);
+      // a port that is not raw takes only what is for the node's own addresses
+      r.unbindUdp(68);
+      r.bindUdp(68, (d) => got.push(d.dstIp));
+      a.stack.sendUdp(a.name, { ...offer, payload: new Uint8Array(8) });
+      w.clock.run(w.clock.now() + SECOND);
+      assert.equal(got.length, 1, `forwarding ${forwarding}`);
+    }
+  });
+
   test("a paused router forwards nothing and answers nothing; started again, it forwards", () => {
     const { w, a, r } = oneRouter();
     r.paused = true;

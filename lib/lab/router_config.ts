@@ -740,9 +740,9 @@ export interface DhcpServerPlan {
   readonly serverIp: string;
   /** The range handed out, or undefined for static leases only. */
   readonly range?: { readonly low: string; readonly high: string };
-  /** The router option, or "". */
+  /** The router option, or "" for dnsmasq's default: the server's own address. */
   readonly router: string;
-  /** The DNS server option, or "". */
+  /** The DNS server option, or "" for dnsmasq's default: the server's own address (it serves DNS). */
   readonly dns: string;
   /** Static leases: MAC to address. */
   readonly statics: Readonly<Record<string, string>>;
