@@ -246,6 +246,83 @@ describe("DHCP clients of routers", () => {
   });
 });
 
+describe("DHCP clients of routers committed before their VMs start", () => {
+  /** A router r (DMZ, CORE) and a client a on DMZ, launched and not started. */
+  async function pausedLab() {
+    const backend = new RoutingSim();
+    const lab = await Lab.open({ backend, seed: 1 });
+    await lab.run("vm config net DMZ CORE");
+    await lab.run("vm launch container r");
+    await lab.run("vm config net DMZ");
+    await lab.run("vm launch container a");
+    await lab.run("router r interface 0 10.0.0.1/24");
+    await lab.run("router r dhcp 10.0.0.1 range 10.0.0.100 10.0.0.110");
+    await lab.run("router r commit");
+    await lab.run("router a interface 0 dhcp");
+    return { lab, backend };
+  }
+
+  test("a client's lease waits for its VM to start, as minirouter's dhclient waits for the guest to boot", async () => {
+    const { lab, backend } = await pausedLab();
+    await using _ = lab;
+    await lab.run("router a commit");
+    assert.equal(
+      (await lab.run(".columns name,ip vm info")).text,
+      "name | ip\na    | []\nr    | [10.0.0.1, ]",
+    );
+    assert.equal(backend.routings.at(-1)!.routing.gateway, "", "no lease yet, so no default route");
+    await lab.run("vm start r");
+    await lab.run("vm start a");
+    const ip = (await lab.run(".columns name,ip vm info")).text;
+    assert.match(ip, /^a +\| \[10\.0\.0\.1(0\d|10)\]$/m);
+    // the lease's router, the server's own address (dnsmasq's default when the router names none)
+    assert.deepEqual(backend.routings.at(-1), {
+      vm: "a",
+      routing: { forwarding: true, routes: [], gateway: "10.0.0.1", loopbacks: [] },
+    });
+    assert.deepEqual(lab.warnings, []);
+    // the lease is the commit's: a later commit that changes the addresses takes it away
+    await lab.run("router a interface 0 10.0.0.50/24");
+    await lab.run("clear router a interface 0 dhcp");
+    await lab.run("router a commit");
+    assert.match((await lab.run(".columns name,ip vm info")).text, /^a +\| \[10\.0\.0\.50\]$/m);
+  });
+
+  test("a VM whose client gets no lease still starts, with a warning; its next commit tries again", async () => {
+    const { lab } = await pausedLab();
+    await using _ = lab;
+    await lab.run("router a commit");
+    // the server's VM does not run: nobody answers a
+    await lab.run("vm start a");
+    assert.equal(
+      (await lab.run(".columns name,state,ip vm info")).text.split("\n")[1],
+      "a    | RUNNING | []",
+    );
+    assert.equal(lab.warnings.length, 1);
+    assert.match(
+      lab.warnings[0]!,
+      /^router a got no DHCP lease when it started \(router a commit tries again\): Cannot get an address by DHCP for a:0 \(mega_tap\d+\): no DHCP server answered within 10 s$/,
+    );
+    await lab.run("vm start r");
+    await lab.run("router a commit");
+    assert.match((await lab.run(".columns name,ip vm info")).text, /^a +\| \[10\.0\.0\.1\d\d\]$/m);
+  });
+
+  test("vm net ip <vm> <nic> dhcp on a VM that does not run says so, and changes nothing", async () => {
+    const { lab } = await pausedLab();
+    await using _ = lab;
+    await assert.rejects(lab.run("vm net ip a 0 dhcp"), {
+      code: "vm-not-running",
+      message:
+        "Cannot get an address by DHCP for a:0: the VM is not running (state PAUSED): vm start it first",
+    });
+    assert.equal(
+      (await lab.run(".columns name,ip vm info")).text,
+      "name | ip\na    | []\nr    | [10.0.0.1, ]",
+    );
+  });
+});
+
 describe("loopback addresses of routers", () => {
   test("a router's loopback address is its own on every NIC: a client reaches it through the router", async () => {
     const { lab, backend } = await routerLab();

@@ -376,9 +376,15 @@ export class LabModel {
     });
   }
 
-  /** Starts VMs (`vm start`). */
+  /**
+   * Starts VMs (`vm start`); the DHCP clients of routers committed while their VMs were paused then take
+   * their leases (a client that gets none is a warning: its VM runs without the address).
+   */
   startVms(namespace: string, target: string): Promise<void> {
-    return this.transaction(() => this.vms.start(namespace, target));
+    return this.transaction(async () => {
+      const started = await this.vms.start(namespace, target);
+      for (const warning of await this.routers.started(started)) this.warn(warning);
+    });
   }
 
   /** Pauses VMs (`vm stop`). */

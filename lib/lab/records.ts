@@ -147,6 +147,11 @@ export interface RouterRecord {
   readonly config: RouterConfig;
   /** What the last commit applied, or undefined before the first. */
   readonly committed?: RouterPlan;
+  /**
+   * The NICs whose DHCP client waits for the VM to start: a commit on a paused VM takes its leases when
+   * it starts, as minirouter's dhclient runs when the guest boots. Absent when none waits.
+   */
+  readonly leasesPending?: readonly number[];
 }
 
 /** A DHCP and DNS server on a host tap (`dnsmasq start`). */

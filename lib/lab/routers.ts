@@ -149,20 +149,20 @@ export class RouterRoom {
       }
     }
     // NICs that get their address by DHCP (minirouter's dhclient): the lease's address, recorded as the
-    // commit's, so that the next one that changes the addresses takes it away
-    // and, as dhclient's script does, the lease's router as the default route when the router names none
+    // commit's, so that the next one that changes the addresses takes it away; and, as dhclient's script
+    // does, the lease's router as the default route when the router names none. A VM that does not run yet
+    // takes its leases when it starts (started()), as minirouter's dhclient runs when the guest boots.
     const addresses = plan.addresses.map((ips) => [...ips]);
     let gateway = plan.gateway;
-    if (config.updateIps || previous === undefined) {
-      for (const index of plan.dhcpClients) {
-        const nic = this.#vms.byId(vm.id)!.nics[index]!;
-        const lease = await this.#vms.dhcp(vm.id, index);
-        if (!nic.ips.includes(lease.address)) addresses[index]!.push(lease.address);
-        if (gateway === "" && lease.router !== undefined) gateway = lease.router;
-      }
-    } else {
+    let leasesPending: readonly number[] = [];
+    const renew = config.updateIps || previous === undefined || (router.leasesPending?.length ?? 0) > 0;
+    if (!renew) {
       for (const index of plan.dhcpClients) addresses[index]!.push(...(previous.addresses[index] ?? []));
       if (gateway === "" && plan.dhcpClients.length > 0) gateway = previous.gateway;
+    } else if (vm.state === "RUNNING") {
+      gateway = await this.#takeLeases(vm, plan.dhcpClients, addresses, gateway);
+    } else {
+      leasesPending = plan.dhcpClients;
     }
     const spec = this.#vms.spec(this.#vms.byId(vm.id)!);
     const routing = { forwarding: plan.forwarding, routes: plan.routes, gateway, loopbacks: plan.loopbacks };
@@ -193,13 +193,83 @@ export class RouterRoom {
       const was = previous?.fw ?? { default: "accept" as const, rules: [], chains: {} };
       this.#journal.compensate(`the firewall of ${vm.name}`, () => setFirewall(spec, was));
     }
+    const { leasesPending: _, ...rest } = router;
     const committed: RouterRecord = {
-      ...router,
+      ...rest,
       config: { ...config, updateIps: false, routerId: chooseRouterId(config) },
       committed: { ...plan, addresses, gateway },
+      ...(leasesPending.length > 0 ? { leasesPending } : {}),
     };
     this.#put(committed);
     return committed;
+  }
+
+  /**
+   * Runs a VM's DHCP clients (one NIC after another): adds each lease's address to `addresses` and
+   * returns the default gateway, the lease's router when `gateway` is "".
+   */
+  async #takeLeases(
+    vm: VmRecord,
+    clients: readonly number[],
+    addresses: string[][],
+    gateway: string,
+  ): Promise<string> {
+    for (const index of clients) {
+      const nic = this.#vms.byId(vm.id)!.nics[index]!;
+      const lease = await this.#vms.dhcp(vm.id, index);
+      if (!nic.ips.includes(lease.address)) addresses[index]!.push(lease.address);
+      if (gateway === "" && lease.router !== undefined) gateway = lease.router;
+    }
+    return gateway;
+  }
+
+  /**
+   * What a router committed while its VM was paused does when the VM starts (`vm start`): its DHCP
+   * clients take their leases, and a lease's router becomes the default route when the router names none.
+   * A client that gets no lease does not stop the start: its VM runs without that address, and the
+   * returned warning says so (`router <vm> commit` tries again).
+   *
+   * @param vms The VMs that just started.
+   * @returns One warning per VM whose leases failed.
+   */
+  async started(vms: readonly VmRecord[]): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const started of vms) {
+      const router = this.#routers.get(started.id);
+      const pending = router?.leasesPending ?? [];
+      if (router?.committed === undefined || pending.length === 0) continue;
+      const vm = this.#vms.byId(started.id)!;
+      const plan = router.committed;
+      const addresses = plan.addresses.map((ips) => [...ips]);
+      let gateway: string;
+      try {
+        gateway = await this.#takeLeases(vm, pending, addresses, plan.gateway);
+      } catch (error) {
+        warnings.push(
+          `router ${vm.name} got no DHCP lease when it started (router ${vm.name} commit tries again): ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+        continue;
+      }
+      if (gateway !== plan.gateway) {
+        const setRouting = this.#backend.setRouting!.bind(this.#backend);
+        const spec = this.#vms.spec(vm);
+        const routing = {
+          forwarding: plan.forwarding,
+          routes: plan.routes,
+          loopbacks: plan.loopbacks,
+        };
+        await setRouting(spec, { ...routing, gateway });
+        this.#journal.compensate(
+          `routing of ${vm.name}`,
+          () => setRouting(spec, { ...routing, gateway: plan.gateway }),
+        );
+      }
+      const { leasesPending: _, ...rest } = router;
+      this.#put({ ...rest, committed: { ...plan, addresses, gateway } });
+    }
+    return warnings;
   }
 
   /** Restores the room (loading a lab). */

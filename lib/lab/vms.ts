@@ -12,7 +12,7 @@ import type { PortMode, PortSpec } from "../backend/bridges.ts";
 import type { Backend } from "../backend/backend.ts";
 import type { VmSpec } from "../backend/vms.ts";
 import type { DhcpResult } from "../backend/endpoints.ts";
-import { VmError } from "../errors.ts";
+import { LabError, VmError } from "../errors.ts";
 import { expandNames } from "../names.ts";
 import type { Journal } from "./_journal.ts";
 import type { BridgeRoom } from "./bridges.ts";
@@ -289,8 +289,12 @@ export class VmRoom {
     return launched;
   }
 
-  /** Starts VMs (`vm start`): paused or quit VMs run. Containers that quit get their NICs back. */
-  async start(namespace: string, target: string): Promise<void> {
+  /**
+   * Starts VMs (`vm start`): paused or quit VMs run. Containers that quit get their NICs back.
+   *
+   * @returns The VMs that started, as they are now.
+   */
+  async start(namespace: string, target: string): Promise<VmRecord[]> {
     const vms = this.targets(namespace, target).filter((vm) =>
       vm.state !== "RUNNING" && vm.state !== "ERROR"
     );
@@ -310,11 +314,13 @@ export class VmRoom {
       await this.#backend.launchVms(specs);
       this.#journal.compensate(`launching ${quit.length} VMs`, () => this.#backend.killVms(specs));
     }
-    if (vms.length === 0) return;
+    if (vms.length === 0) return [];
     const specs = vms.map((vm) => this.spec(vm));
     await this.#backend.startVms(specs);
     this.#journal.compensate(`starting ${vms.length} VMs`, () => this.#backend.stopVms(specs));
-    for (const vm of vms) this.#put({ ...vm, state: "RUNNING" });
+    const started = vms.map((vm): VmRecord => ({ ...this.#byId.get(vm.id)!, state: "RUNNING" }));
+    for (const vm of started) this.#put(vm);
+    return started;
   }
 
   /**
@@ -537,7 +543,15 @@ export class VmRoom {
     if (cidr === "dhcp") {
       // `vm net ip <vm> <nic> dhcp`: a DHCP client on the NIC (dhclient in the VM's namespace)
       const vms = this.targets(namespace, target);
-      for (const vm of vms) nicOf(vm, index);
+      for (const vm of vms) {
+        nicOf(vm, index);
+        if (vm.state !== "RUNNING") {
+          throw new VmError(
+            "vm-not-running",
+            `Cannot get an address by DHCP for ${vm.name}:${index}: the VM is not running (state ${vm.state}): vm start it first`,
+          );
+        }
+      }
       for (const vm of vms) await this.dhcp(vm.id, index);
       return;
     }
@@ -576,7 +590,21 @@ export class VmRoom {
         `Cannot get an address by DHCP for ${vm.name}:${index}: it is disconnected`,
       );
     }
-    const lease = await this.#backend.dhcp(nic.bridge, nic.tap);
+    let lease: DhcpResult;
+    try {
+      lease = await this.#backend.dhcp(nic.bridge, nic.tap);
+    } catch (error) {
+      // the backend names the port: the user named the VM and the NIC
+      const prefix = `Cannot get an address by DHCP for ${nic.tap}: `;
+      if (!(error instanceof Error) || !error.message.startsWith(prefix)) throw error;
+      throw new LabError(
+        "backend-failed",
+        `Cannot get an address by DHCP for ${vm.name}:${index} (${nic.tap}): ${
+          error.message.slice(prefix.length)
+        }`,
+        error,
+      );
+    }
     const address = lease.address;
     this.#journal.compensate(
       `the address ${address} of ${nic.tap}`,
