@@ -11,7 +11,17 @@ import { OvsBackend } from "../lib/real/ovs_backend.ts";
 import { fakeOvsHost } from "./_fixtures/fake_host.ts";
 import { withPath } from "./_fixtures/fake_path.ts";
 
-const PROGRAMS = ["ovs-vsctl", "ip", "ethtool", "nft", "tcpdump", "qemu-system-x86_64", "dhclient", "ping"];
+const PROGRAMS = [
+  "ovs-vsctl",
+  "ip",
+  "ethtool",
+  "nft",
+  "sysctl",
+  "tcpdump",
+  "qemu-system-x86_64",
+  "dhclient",
+  "ping",
+];
 
 /** A host with every program but `missing`, each answering success (ovs-vsctl as Open vSwitch would). */
 function host(missing: string) {
@@ -44,6 +54,12 @@ const CASES: { program: string; setup: string[]; line: string; error: RegExp }[]
     setup: [],
     line: "vm launch container c",
     error: /nft is not installed \(apt-get install nftables\)$/,
+  },
+  {
+    program: "sysctl",
+    setup: [],
+    line: "vm launch container c",
+    error: /^Cannot set up mega_tap0: sysctl is not installed \(apt-get install procps\)$/,
   },
   {
     program: "tcpdump",

@@ -308,6 +308,24 @@ describe("DHCP clients of routers committed before their VMs start", () => {
     assert.match((await lab.run(".columns name,ip vm info")).text, /^a +\| \[10\.0\.0\.1\d\d\]$/m);
   });
 
+  test("the typed API: routers configured on VMs not started yet, then ns.start(), and the client has its lease", async () => {
+    await using lab = await Lab.open({ seed: 1 });
+    const ns = lab.namespace();
+    const [r] = await ns.launch(["r"], { networks: ["DMZ", "CORE"] });
+    const [web] = await ns.launch(["web"], { networks: ["DMZ"] });
+    await r!.router().configure({
+      interfaces: [["10.0.0.1/24"], ["10.1.0.1/24"]],
+      dhcp: [{ listen: "10.0.0.1", range: ["10.0.0.100", "10.0.0.150"] }],
+    });
+    await web!.router().configure({ interfaces: [["dhcp"]] });
+    assert.deepEqual((await web!.nic(0).info()).ips, []);
+    await ns.start();
+    assert.match((await web!.nic(0).info()).ips[0] ?? "", /^10\.0\.0\.1[0-5]\d\/24$/);
+    // the lease's router, r's own address: web reaches r's other side
+    assert.equal((await web!.nic(0).ping("10.1.0.1", { count: 1 })).received, 1);
+    assert.deepEqual(lab.warnings, []);
+  });
+
   test("vm net ip <vm> <nic> dhcp on a VM that does not run says so, and changes nothing", async () => {
     const { lab } = await pausedLab();
     await using _ = lab;

@@ -499,8 +499,16 @@ export class OvsBackend implements Backend {
     );
     if (settings.length === 0) return;
     // one sysctl for all, in the lab's host-side namespace (where /proc/sys/net is the devices')
-    await this.#exec("sysctl").args("-q", "-w", ...settings.map(([key, value]) => `${key}=${value}`))
-      .timeout(10_000).run();
+    try {
+      await this.#exec("sysctl").args("-q", "-w", ...settings.map(([key, value]) => `${key}=${value}`))
+        .timeout(10_000).run();
+    } catch (error) {
+      if (!(error instanceof ExecError) || !error.notFound) throw error;
+      throw new Error(
+        `Cannot set up ${devices.join(", ")}: sysctl is not installed (apt-get install procps)`,
+        { cause: error },
+      );
+    }
   }
 
   /**
