@@ -167,6 +167,56 @@ describe("routers", () => {
     }
   });
 
+  test("on the simulator, a later process of a lab in a state file routes, serves and filters as the first did", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
+    try {
+      const state = path.join(dir, "lab.json");
+      {
+        await using lab = await Lab.open({ state, seed: 1 });
+        for (
+          const line of [
+            "vm config net DMZ CORE",
+            "vm launch container r",
+            "vm config net DMZ",
+            "vm launch container a,c",
+            "vm config net CORE",
+            "vm launch container b",
+            "vm start all",
+            "router r interface 0 10.0.0.1/24",
+            "router r interface 1 10.1.0.1/24",
+            "router r dhcp 10.0.0.1 range 10.0.0.100 10.0.0.110",
+            "router r fw drop in 0 10.1.0.3 icmp",
+            "router r commit",
+            "vm net ip a 0 10.0.0.2/24",
+            "vm net route a default 10.0.0.1",
+            "vm net ip b 0 10.1.0.2/24",
+            "vm net route b default 10.1.0.1",
+            "tap create CORE ip 10.1.0.254/24 t0",
+            "dnsmasq start 10.1.0.254 10.1.0.3 10.1.0.3",
+          ]
+        ) {
+          await lab.run(line);
+        }
+      }
+      await using later = await Lab.open({ state });
+      const ping = async (from: string, to: string) =>
+        (await later.run(`.columns received ping ${from} ${to} 1`)).text;
+      assert.equal(await ping("a:0", "10.1.0.2"), "received\n1", "routes and forwarding");
+      // a DHCP client of this process gets its lease from the router's server, and from the tap's dnsmasq
+      await later.run("vm net ip c 0 dhcp");
+      assert.match((await later.run(".columns name,ip vm info")).text, /^c +\| \[10\.0\.0\.1(0\d|10)\]$/m);
+      await later.run("vm config net CORE");
+      await later.run("vm launch container d");
+      await later.run("vm start d");
+      await later.run("vm net ip d 0 dhcp");
+      assert.match((await later.run(".columns name,ip vm info")).text, /^d +\| \[10\.1\.0\.3\]$/m);
+      // and the firewall still drops what it dropped
+      assert.equal(await ping("a:0", "10.1.0.3"), "received\n0", "the firewall");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a namespace destroyed or a VM flushed takes its router along", async () => {
     const { lab } = await routerLab();
     await using _ = lab;

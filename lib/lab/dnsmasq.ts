@@ -203,6 +203,13 @@ export class DnsmasqRoom {
     this.#journal.record(() => this.#servers.set(server.id, server));
   }
 
+  /** Starts every server again in a backend that keeps nothing between processes (the simulator). */
+  async realise(): Promise<void> {
+    const set = this.#backend.setTapServices?.bind(this.#backend);
+    if (set === undefined) return;
+    for (const server of this.list()) await set(server.bridge, server.tap, DnsmasqRoom.services(server));
+  }
+
   /** Restores the room (loading a lab). */
   load(servers: readonly DnsmasqRecord[], nextId: number): void {
     this.#servers = new Map(servers.map((s) => [s.id, s]));

@@ -911,7 +911,8 @@ export class LabModel {
   }
 
   /**
-   * Builds the lab's bridges, ports, mirrors, patch links and addresses in its backend: for a lab restored
+   * Builds the lab's bridges, ports, mirrors, patch links and addresses in its backend, and applies its
+   * routers (routes, servers, firewalls) and host-tap DHCP servers again: for a lab restored
    * with {@linkcode LabModel.fromJSON} on a backend that keeps nothing between runs (the simulator).
    */
   async realise(): Promise<void> {
@@ -934,6 +935,8 @@ export class LabModel {
     }
     for (const mirror of this.mirrors.list()) await b.addMirror(mirror.bridge, mirrorSpec(mirror));
     for (const [bridge, mirror] of captures.mirrors) await b.addMirror(bridge, mirror);
+    await this.routers.realise();
+    await this.dnsmasq.realise();
   }
 
   /**

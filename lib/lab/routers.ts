@@ -272,6 +272,34 @@ export class RouterRoom {
     return warnings;
   }
 
+  /**
+   * Applies what every router's last commit applied again, in a backend that keeps nothing between
+   * processes (the simulator, from a state file): forwarding, routes and the default gateway, DHCP and
+   * DNS servers, firewalls. Addresses come back with the NICs; leases still pending wait for their VM.
+   */
+  async realise(): Promise<void> {
+    for (const router of this.list()) {
+      const plan = router.committed;
+      const vm = this.#vms.byId(router.vm);
+      if (plan === undefined || vm === undefined || vm.nics.length === 0) continue;
+      const spec = this.#vms.spec(vm);
+      const { forwarding, routes, gateway, loopbacks } = plan;
+      await this.#backend.setRouting?.(spec, { forwarding, routes, gateway, loopbacks });
+      if (plan.dhcpServers.length > 0 || plan.dns.length > 0 || plan.upstream !== "") {
+        await this.#backend.setServices?.(spec, {
+          dhcp: plan.dhcpServers,
+          dns: plan.dns,
+          upstream: plan.upstream,
+        });
+      }
+      if (
+        plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 || plan.fw.default !== "accept"
+      ) {
+        await this.#backend.setFirewall?.(spec, plan.fw);
+      }
+    }
+  }
+
   /** Restores the room (loading a lab). */
   load(routers: readonly RouterRecord[]): void {
     this.#routers = new Map(routers.map((r) => [r.vm, r]));
