@@ -161,6 +161,11 @@ export interface SimInterfaceOptions {
   transmit: (buf: Uint8Array, off: number, len: number) => void;
   /** A name for messages. @default {the MAC} */
   name?: string;
+  /**
+   * Answer ARP only for the interface's own addresses (Linux's `arp_ignore=1`, what labwire sets on host
+   * taps), not for every address of the node. @default {false}
+   */
+  arpOwnOnly?: boolean;
 }
 
 /** Options for {@linkcode SimHost}. */
@@ -453,6 +458,7 @@ interface Iface {
   counters: SimHostCounters;
   view: SimHost;
   removed: boolean;
+  arpOwnOnly: boolean;
 }
 
 /** A route of the table, resolved. */
@@ -529,6 +535,52 @@ function checksum(buf: Uint8Array, off: number, len: number): number {
 function fold(sum: number): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
+}
+
+/** A checksum at `buf[at]` updated for a 16-bit word of what it covers going from `was` to `now` (RFC 1624). */
+function replace16(buf: Uint8Array, at: number, was: number, now: number): void {
+  put16(buf, at, fold((~get16(buf, at) & 0xffff) + (~was & 0xffff) + now));
+}
+
+/** As {@linkcode replace16}, for a 32-bit field (an address in a pseudo-header). */
+function replace32(buf: Uint8Array, at: number, was: number, now: number): void {
+  replace16(buf, at, was >>> 16, now >>> 16);
+  replace16(buf, at, was & 0xffff, now & 0xffff);
+}
+
+/**
+ * Rewrites the source (`which` 12) or destination (16) of the IPv4 packet at `buf[o..)`, header `hl`
+ * bytes, and its port on that side (for an ICMP echo, its identifier), keeping every checksum right.
+ */
+function translate(
+  buf: Uint8Array,
+  o: number,
+  hl: number,
+  total: number,
+  which: 12 | 16,
+  ip: number,
+  port: number,
+): void {
+  const proto = buf[o + 9]!;
+  const p = o + hl;
+  const was = get32(buf, o + which);
+  put32(buf, o + which, ip);
+  put16(buf, o + 10, 0);
+  put16(buf, o + 10, checksum(buf, o, hl));
+  if ((proto === 6 || proto === 17) && total >= hl + (proto === 6 ? 18 : 8)) {
+    const at = p + (proto === 6 ? 16 : 6);
+    const portAt = p + (which === 12 ? 0 : 2);
+    const oldPort = get16(buf, portAt);
+    put16(buf, portAt, port);
+    if (proto === 17 && get16(buf, at) === 0) return; // no checksum: none to keep
+    replace32(buf, at, was, ip);
+    replace16(buf, at, oldPort, port);
+    if (proto === 17 && get16(buf, at) === 0) put16(buf, at, 0xffff);
+  } else if (proto === 1 && total >= hl + 8 && (buf[p] === 0 || buf[p] === 8)) {
+    const oldId = get16(buf, p + 4);
+    put16(buf, p + 4, port);
+    replace16(buf, p + 2, oldId, port);
+  }
 }
 
 function get16(buf: Uint8Array, o: number): number {
@@ -680,6 +732,55 @@ export class SimStack {
    */
   firewall: ((packet: SimForwarded) => SimVerdict) | undefined;
   #connections = new Set<string>();
+  /** What the node masquerades: out of which interface, from which subnet ({@linkcode SimStack.setMasquerade}). */
+  #masquerade: { out: string; net: number; mask: number }[] = [];
+  /** Masqueraded connections, by the original flow's key: the source they go out as. */
+  #natOut = new Map<string, { ip: number; port: number }>();
+  /** The same connections, by the key of their answers as they come back: the original source. */
+  #natIn = new Map<string, { ip: number; port: number }>();
+
+  /**
+   * Masquerades what the node forwards out of interface `out` (its name) from subnet `source`
+   * (nftables' `ip saddr SOURCE oifname OUT masquerade`, with forwarding on): such a packet leaves with
+   * the outgoing interface's address as its source, its port (an echo's identifier) kept unless another
+   * connection going out there has it, else the next free one; answers to it are translated back and
+   * forwarded to where it came from. Replaces the rules given before; a connection masqueraded already
+   * stays so (Linux's conntrack entry), until {@linkcode SimStack.forgetConnections}. ICMP errors about a
+   * masqueraded connection are not translated back.
+   *
+   * @throws {RangeError} For a source that is not `a.b.c.d/n`.
+   */
+  setMasquerade(rules: readonly { readonly out: string; readonly source: string }[]): void {
+    this.#masquerade = rules.map((r) => {
+      const { ip, mask } = parseCidr(r.source, "source");
+      return { out: r.out, net: (ip & mask) >>> 0, mask };
+    });
+  }
+
+  /** The source a masqueraded packet at `buf[o..)` leaves with, recorded with its way back. */
+  #snat(buf: Uint8Array, o: number, total: number, hl: number, out: Iface, dst: number): void {
+    const flow = flowOf(buf, o, total, hl);
+    if (flow === undefined) return;
+    let as = this.#natOut.get(flow.key);
+    if (as === undefined) {
+      const proto = buf[o + 9]!;
+      const ip = this.#selectAddr(out, dst);
+      const echo = proto === 1;
+      let port = flow.srcPort;
+      const back = (p: number) => `${proto}:${dst}:${echo ? p : flow.dstPort}>${ip}:${p}`;
+      if (proto === 1 || proto === 6 || proto === 17) {
+        const low = echo ? 0 : 1024;
+        for (let tries = 0; this.#natIn.has(back(port)) && tries < 65536; tries++) {
+          port = port >= 65535 ? low : port + 1;
+        }
+      }
+      as = { ip, port };
+      this.#natOut.set(flow.key, as);
+      this.#natIn.set(back(port), { ip: get32(buf, o + 12), port: flow.srcPort });
+    }
+    translate(buf, o, hl, total, 12, as.ip, as.port);
+  }
+
   /** UDP ports bound by the node's services and clients (DHCP, DNS). */
   #udp = new Map<number, { handler: (datagram: SimUdpDatagram) => void; raw: boolean }>();
 
@@ -744,6 +845,8 @@ export class SimStack {
   /** Forgets the connections the firewall let through (a new firewall starts afresh). */
   forgetConnections(): void {
     this.#connections.clear();
+    this.#natOut.clear();
+    this.#natIn.clear();
   }
 
   /**
@@ -771,6 +874,7 @@ export class SimStack {
     counters: { rxFrames: 0, txFrames: 0, ignored: 0, dropped: 0 },
     view: undefined as unknown as SimHost,
     removed: false,
+    arpOwnOnly: false,
   };
   #hop: Hop = { iface: undefined as unknown as Iface, nextHop: 0, src: 0 };
   #tx = new Uint8Array(BUF_BYTES);
@@ -987,6 +1091,7 @@ export class SimStack {
       counters: { rxFrames: 0, txFrames: 0, ignored: 0, dropped: 0 },
       view,
       removed: false,
+      arpOwnOnly: options.arpOwnOnly ?? false,
     };
     this.#ifaces.push(iface);
     return iface;
@@ -1180,7 +1285,8 @@ export class SimStack {
     const sLo = macLoAt(buf, o + 8);
     const sender = get32(buf, o + 14);
     const target = get32(buf, o + 24);
-    if (op === ARP_REQUEST && this.#local.has(target)) {
+    const mine = iface.arpOwnOnly ? iface.addrs.some((a) => a.ip === target) : this.#local.has(target);
+    if (op === ARP_REQUEST && mine) {
       // RFC 826: learn the asker (Linux: neigh_event_ns), then answer
       this.#learn(iface, sender, mac48Of(sHi, sLo));
       this.scheduler.after(
@@ -1218,6 +1324,17 @@ export class SimStack {
     }
     const dst = get32(buf, o + 16);
     const local = this.#local.has(dst);
+    if (local && this.#natIn.size > 0 && this.forwarding) {
+      // an answer to a masqueraded connection: back to where that came from
+      const flow = flowOf(buf, o, total, hl);
+      const back = flow === undefined ? undefined : this.#natIn.get(flow.key);
+      if (back !== undefined) {
+        const copy = buf.slice(o, o + total);
+        translate(copy, 0, hl, total, 16, back.ip, back.port);
+        this.#forward(iface, copy, 0, total, hl);
+        return;
+      }
+    }
     const p = o + hl;
     const pEnd = o + total;
     const frag = get16(buf, o + 6);
@@ -1411,6 +1528,12 @@ export class SimStack {
     let c = get16(out, ETH + 10) + 0x0100;
     c = (c + (c >= 0xffff ? 1 : 0)) & 0xffff;
     put16(out, ETH + 10, c);
+    for (const m of this.#masquerade) {
+      if (m.out === hop.iface.name && ((src & m.mask) >>> 0) === m.net) {
+        this.#snat(out, ETH, total, hl, hop.iface, dst);
+        break;
+      }
+    }
     const packet: Packet = {
       srcIp: src,
       dstIp: dst,

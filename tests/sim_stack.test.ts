@@ -336,6 +336,111 @@ describe("SimStack", () => {
     }
   });
 
+  test("masquerading: the outside sees the router's address, answers come back; ports kept unless taken", () => {
+    const w = new Wires();
+    const a = w.host("L1", "10.0.1.2/24", "a");
+    const c = w.host("L1", "10.0.1.3/24", "c");
+    const r = w.router("r");
+    w.nic(r, "L1", "10.0.1.1/24");
+    const r1 = w.nic(r, "L2", "198.51.100.1/24");
+    const b = w.host("L2", "198.51.100.7/24", "b"); // no route back to 10.0.1.0/24
+    a.stack.setDefaultGateway("10.0.1.1");
+    c.stack.setDefaultGateway("10.0.1.1");
+    r.setMasquerade([{ out: r1.name, source: "10.0.1.0/24" }]);
+    const run = a.ping("198.51.100.7", { count: 2, ...PING });
+    w.until(run);
+    assert.deepEqual([run.sent, run.received], [2, 2]);
+    const outside = w.frames("L2").map((f) => decodeFrame(f)).filter((f) => f.ipv4 !== undefined);
+    assert.deepEqual(
+      outside.map((f) => `${f.ipv4!.src} > ${f.ipv4!.dst} ttl ${f.ipv4!.ttl} ${f.ipv4!.checksumOk}`),
+      [
+        "198.51.100.1 > 198.51.100.7 ttl 63 true",
+        "198.51.100.7 > 198.51.100.1 ttl 64 true",
+        "198.51.100.1 > 198.51.100.7 ttl 63 true",
+        "198.51.100.7 > 198.51.100.1 ttl 64 true",
+      ],
+    );
+    const inside = w.frames("L1").map((f) => decodeFrame(f)).filter((f) => f.ipv4?.src === "198.51.100.7");
+    assert.deepEqual(inside.map((f) => `${f.ipv4!.dst} ttl ${f.ipv4!.ttl}`), [
+      "10.0.1.2 ttl 63",
+      "10.0.1.2 ttl 63",
+    ]);
+    // UDP from two inside hosts with the same source port: the second goes out on the next port
+    const got: string[] = [];
+    a.stack.bindUdp(5000, (d) => got.push(`a ${d.srcIp}:${d.srcPort}`));
+    c.stack.bindUdp(5000, (d) => got.push(`c ${d.srcIp}:${d.srcPort}`));
+    b.stack.bindUdp(53, (d) => {
+      got.push(`b ${d.srcIp}:${d.srcPort}`);
+      b.stack.sendUdp(b.name, {
+        dstMac: d.srcMac,
+        srcIp: d.dstIp,
+        dstIp: d.srcIp,
+        srcPort: 53,
+        dstPort: d.srcPort,
+        payload: d.payload,
+      });
+    });
+    const r0mac = r.interfaces()[0]!.mac;
+    for (const host of [a, c]) {
+      const from = host.addresses()[0]!.split("/")[0]!;
+      host.stack.sendUdp(host.name, {
+        dstMac: r0mac,
+        srcIp: from,
+        dstIp: "198.51.100.7",
+        srcPort: 5000,
+        dstPort: 53,
+        payload: new TextEncoder().encode("hello"),
+      });
+      w.clock.run(w.clock.now() + SECOND);
+    }
+    assert.deepEqual(got, [
+      "b 198.51.100.1:5000",
+      "a 198.51.100.7:53",
+      "b 198.51.100.1:5001",
+      "c 198.51.100.7:53",
+    ]);
+    const udp = w.frames("L2").map((f) => decodeFrame(f).ipv4).filter((ip) => ip?.udp !== undefined);
+    assert.equal(udp.length, 4);
+    assert.ok(udp.every((ip) => ip!.udp!.checksumOk === true && ip!.checksumOk === true));
+    // without the rule, what goes out keeps its source, and b has no way back
+    r.setMasquerade([]);
+    r.forgetConnections();
+    const lost = c.ping("198.51.100.7", { count: 1, ...PING });
+    w.until(lost);
+    assert.equal(lost.received, 0);
+  });
+
+  test("an interface with arpOwnOnly answers ARP for its own addresses only (arp_ignore=1)", () => {
+    const clock = new VirtualClock();
+    const r = new SimStack({ scheduler: clock, name: "r" });
+    let peer: SimHost | undefined;
+    const own: SimHost = r.addInterface({
+      mac: "52:54:00:00:01:01",
+      arpOwnOnly: true,
+      transmit: (buf, off, len) => peer?.receive(buf, off, len),
+    });
+    own.addAddress("10.0.1.1/24");
+    r.addInterface({ mac: "52:54:00:00:01:02", transmit: () => {} }).addAddress("198.51.100.1/24");
+    const a: SimHost = new SimHost({
+      mac: "52:54:00:00:00:99",
+      name: "a",
+      scheduler: clock,
+      transmit: (buf, off, len) => own.receive(buf, off, len),
+    });
+    peer = a;
+    a.addAddress("10.0.1.9/24");
+    a.addAddress("198.51.100.9/24");
+    const until = (run: PingRun) => assert.ok(clock.runUntil(() => run.done, clock.now() + 60 * SECOND));
+    const mine = a.ping("10.0.1.1", { count: 1, ...PING });
+    until(mine);
+    assert.equal(mine.received, 1);
+    // the node's other address is not this interface's: asked for on it, nobody answers
+    const other = a.ping("198.51.100.1", { count: 1, ...PING });
+    until(other);
+    assert.equal(other.received, 0);
+    assert.deepEqual(a.arpTable(), [{ ip: "10.0.1.1", mac: "52:54:00:00:01:01" }]);
+  });
+
   test("a paused router forwards nothing and answers nothing; started again, it forwards", () => {
     const { w, a, r } = oneRouter();
     r.paused = true;
