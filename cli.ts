@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { ACCEL_ENV, type AccelChoice, parseAccelChoice } from "./lib/real/accel.ts";
 import { formatArgv } from "./lib/exec.ts";
 import { Lab } from "./lib/api/lab.ts";
+import { checkSimUplink, type SimUplinkOptions } from "./sim/backend.ts";
 import { parseVlanRange } from "./lib/vlans.ts";
 import { runScript } from "./lib/cli/script.ts";
 import { readLines, splitLines } from "./lib/cli/_lines.ts";
@@ -37,6 +38,9 @@ Options:
       --ovs-netns NAME   the network namespace of the Open vSwitch (--backend ovs): the lab's host-side
                          devices, captures and QEMU run there (default: $LABWIRE_OVS_NETNS, else the
                          host's own; see scripts/ovs-sandbox.sh start DIR --netns NAME)
+      --sim-uplink NAME=ADDRESS/PREFIX[,HOST/PREFIX...]
+                         an uplink of the simulated host (--backend sim), for nat: its address, and the
+                         hosts outside it, which answer ARP and ping; repeatable
       --state PATH       keep the lab in PATH between runs, safely shared by concurrent runs
                          (default: $LABWIRE_STATE, else nothing is kept)
       --vlan-range MIN-MAX
@@ -71,6 +75,7 @@ interface CliOptions {
   readonly backend: "sim" | "ovs";
   readonly accel: AccelChoice | undefined;
   readonly ovsNetns: string | undefined;
+  readonly simUplinks: Readonly<Record<string, SimUplinkOptions>> | undefined;
   readonly trace: boolean;
   readonly quiet: boolean;
 }
@@ -88,6 +93,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
         backend: { type: "string" },
         accel: { type: "string" },
         "ovs-netns": { type: "string" },
+        "sim-uplink": { type: "string", multiple: true },
         state: { type: "string" },
         "vlan-range": { type: "string" },
         seed: { type: "string" },
@@ -126,6 +132,30 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
   ) {
     throw new UsageError(`Cannot use OVS network namespace '${ovsNetns}': it is not a namespace name`);
   }
+  let simUplinks: Record<string, SimUplinkOptions> | undefined;
+  for (const text of values["sim-uplink"] ?? []) {
+    if (backend !== "sim") {
+      throw new UsageError("Cannot use --sim-uplink with --backend ovs: it is the simulator's");
+    }
+    const m = /^([^=,\s]+)=([^,\s]+)((?:,[^,\s]+)*)$/.exec(text);
+    if (m === null) {
+      throw new UsageError(
+        `Cannot use --sim-uplink '${text}': expected NAME=ADDRESS/PREFIX[,HOST/PREFIX...], like eth0=198.51.100.1/24,198.51.100.7/24`,
+      );
+    }
+    const cidrs = [m[2]!, ...m[3]!.split(",").filter((c) => c !== "")];
+    const bad = cidrs.find((c) => !/^(?:\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(c));
+    if (bad !== undefined) {
+      throw new UsageError(`Cannot use --sim-uplink '${text}': '${bad}' is not an address with its prefix`);
+    }
+    const uplink = { address: cidrs[0]!, hosts: cidrs.slice(1) };
+    try {
+      checkSimUplink(m[1]!, uplink);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    simUplinks = { ...simUplinks, [m[1]!]: uplink };
+  }
   let vlanRange: { min: number; max: number } | undefined;
   if (values["vlan-range"] !== undefined) {
     try {
@@ -146,6 +176,7 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     backend,
     accel,
     ovsNetns,
+    simUplinks,
     trace: values.trace ?? false,
     quiet: values.quiet ?? false,
   };
@@ -238,6 +269,7 @@ async function main(argv: readonly string[]): Promise<number> {
       ...(opts.seed === undefined ? {} : { seed: opts.seed }),
       ...(opts.accel === undefined ? {} : { accel: opts.accel }),
       ...(opts.ovsNetns === undefined ? {} : { ovsNetns: opts.ovsNetns }),
+      ...(opts.simUplinks === undefined ? {} : { simUplinks: opts.simUplinks }),
       backend: opts.backend,
       drivers: "qemu",
       onWarning: (message) => {

@@ -35,8 +35,9 @@ import { openPcapFile, readPcapFile } from "../lib/wire/pcap_file.ts";
 import { SimHost } from "./host.ts";
 import { type SimForwarded, SimStack, type SimVerdict } from "./stack.ts";
 import { fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
-import { ipv4ToString } from "../lib/wire/frame.ts";
+import { ipv4FromString, ipv4ToString } from "../lib/wire/frame.ts";
 import type { Services, TapServices } from "../lib/backend/services.ts";
+import type { UplinkBackend, UplinkSpec } from "../lib/backend/uplink.ts";
 import { DhcpClient } from "./dhcp_client.ts";
 import { DhcpServer } from "./dhcp_server.ts";
 import { DnsServer } from "./dns_server.ts";
@@ -50,10 +51,38 @@ import {
 import { SimNetwork } from "./network.ts";
 import type { FrameSink } from "./types.ts";
 
+/**
+ * An uplink of the simulated host (the device a way out masquerades through, as `eth0` is on a real
+ * host) and the outside network behind it: hosts on one subnet that answer ARP and ping.
+ */
+export interface SimUplinkOptions {
+  /** The host's address on the outside, with its subnet: `198.51.100.1/24`. */
+  readonly address: string;
+  /** The hosts outside, each an address in that subnet with its prefix: `198.51.100.7/24`. @default {[]} */
+  readonly hosts?: readonly string[];
+}
+
+/** An uplink of the simulated host, as {@linkcode SimBackend.uplink} shows it. */
+export interface SimUplink {
+  /** Its name (`eth0`). */
+  readonly name: string;
+  /** The host's address on the outside. */
+  readonly address: string;
+  /** The hosts outside, in the order given. */
+  readonly hosts: readonly SimHost[];
+  /** The frames on the outside network so far (the newest 10,000), oldest first. */
+  frames(): Uint8Array[];
+}
+
 /** Options for {@linkcode SimBackend}. */
 export interface SimBackendOptions {
   /** The network to build in. @default {new SimNetwork()} */
   network?: SimNetwork;
+  /**
+   * The simulated host's uplinks, by name: what a way out (`nat <vlan> <gateway> <uplink>`) can go
+   * through. @default {{}} (none: every way out is refused)
+   */
+  uplinks?: Readonly<Record<string, SimUplinkOptions>>;
   /** Opens a capture's pcap file. @default {openPcapFile} */
   openPcap?: (path: string, snaplen: number) => PcapWriter;
   /** Receives warnings, e.g. a loop in the lab. @default {() => {}} */
@@ -141,9 +170,27 @@ interface RouterConfig {
   loopbacks: readonly string[];
 }
 
+/** An uplink of the simulated host: its node (with the ways out's taps), and the outside. */
+interface Uplink {
+  readonly name: string;
+  readonly address: string;
+  /** The host's node for this uplink: the uplink's interface and the taps of the ways out through it. */
+  readonly node: SimStack;
+  readonly iface: SimHost;
+  readonly hosts: readonly SimHost[];
+  readonly seen: Uint8Array[];
+  /** The ways out through it, by tap: the subnet let out, and the standalone host the tap had before. */
+  readonly ways: Map<string, { readonly subnet: string; readonly before: SimNic }>;
+}
+
+/** How many frames of an outside network {@linkcode SimBackend.uplink} keeps. */
+const OUTSIDE_FRAMES = 10_000;
+
 /** A host behind a VM NIC or host tap, and the bridge its cable is plugged into. */
 interface SimNic {
   readonly host: SimHost;
+  /** The uplink whose node the host is an interface of (a way out's tap), if any. */
+  readonly uplink?: string;
   /** The VM whose node it is an interface of; undefined for a host tap (a node of its own). */
   readonly vm: number | undefined;
   readonly cable: Cable;
@@ -195,7 +242,7 @@ class FrameRing {
  * assert.equal((await a!.nic(0).ping("10.0.0.2", { count: 2 })).received, 2);
  * ```
  */
-export class SimBackend implements Backend, RoutingBackend {
+export class SimBackend implements Backend, RoutingBackend, UplinkBackend {
   readonly name = "sim";
   /** The simulated network. */
   readonly network: SimNetwork;
@@ -222,12 +269,58 @@ export class SimBackend implements Backend, RoutingBackend {
   #dhcpClients = new Map<SimStack, Map<string, DhcpClient>>();
   #openPcap: (path: string, snaplen: number) => PcapWriter;
   #warn: (message: string) => void;
+  /** The simulated host's uplinks, by name. */
+  #uplinks = new Map<string, Uplink>();
 
-  /** Makes a backend over a new (or the given) network. */
+  /**
+   * Makes a backend over a new (or the given) network.
+   *
+   * @throws {RangeError} For an uplink whose address or hosts are not `a.b.c.d/n` on one subnet.
+   */
   constructor(options: SimBackendOptions = {}) {
     this.network = options.network ?? new SimNetwork();
     this.#openPcap = options.openPcap ?? ((path, snaplen) => openPcapFile(path, { snaplen }));
     this.#warn = options.onWarning ?? (() => {});
+    for (const [name, uplink] of Object.entries(options.uplinks ?? {})) this.#addUplink(name, uplink);
+  }
+
+  /** The uplink of that name (and what is outside it), or undefined. */
+  uplink(name: string): SimUplink | undefined {
+    const u = this.#uplinks.get(name);
+    if (u === undefined) return undefined;
+    return { name: u.name, address: u.address, hosts: u.hosts, frames: () => u.seen.map((f) => f.slice()) };
+  }
+
+  #addUplink(name: string, options: SimUplinkOptions): void {
+    const clock = this.network.clock;
+    const node = new SimStack({ scheduler: clock, name: "host" });
+    const members: SimHost[] = [];
+    const seen: Uint8Array[] = [];
+    const wire = (self: () => SimHost) => (buf: Uint8Array, off: number, len: number): void => {
+      if (seen.length >= OUTSIDE_FRAMES) seen.shift();
+      seen.push(buf.slice(off, off + len));
+      for (const m of members) if (m !== self()) m.receive(buf, off, len);
+    };
+    const macOf = (i: number) =>
+      `02:00:5e:00:${(this.#uplinks.size + 1).toString(16).padStart(2, "0")}:${
+        i.toString(16).padStart(2, "0")
+      }`;
+    const iface: SimHost = node.addInterface({ mac: macOf(0), name, transmit: wire(() => iface) });
+    iface.addAddress(options.address);
+    members.push(iface);
+    checkSimUplink(name, options);
+    const hosts = (options.hosts ?? []).map((cidr, i) => {
+      const host: SimHost = new SimHost({
+        mac: macOf(i + 1),
+        name: `${name}-${i}`,
+        scheduler: clock,
+        transmit: wire(() => host),
+      });
+      host.addAddress(cidr);
+      members.push(host);
+      return host;
+    });
+    this.#uplinks.set(name, { name, address: options.address, node, iface, hosts, seen, ways: new Map() });
   }
 
   // ---- bridges and ports -----------------------------------------------------------------------
@@ -341,6 +434,13 @@ export class SimBackend implements Backend, RoutingBackend {
 
   /** Forgets a NIC for good: its interface leaves its VM's node, and a node left without any goes. */
   #forget(nic: SimNic): void {
+    if (nic.uplink !== undefined) {
+      const u = this.#uplinks.get(nic.uplink)!;
+      for (const [tap, way] of u.ways) if (way.before.host.name === nic.host.name) u.ways.delete(tap);
+      u.node.removeInterface(nic.host);
+      this.#applyWays(u);
+      return;
+    }
     if (nic.vm === undefined) return;
     const stack = nic.host.stack;
     stack.removeInterface(nic.host);
@@ -665,6 +765,84 @@ export class SimBackend implements Backend, RoutingBackend {
   /** Adds NICs to a running VM: their hosts came with their ports. */
   hotplugNics(): Promise<void> {
     return Promise.resolve();
+  }
+
+  // ---- the way out -----------------------------------------------------------------------------
+
+  /**
+   * Opens a way out ({@linkcode UplinkBackend.openUplink}) as Open vSwitch's does on a real host: the tap
+   * becomes an interface of the host's node for that uplink (its MAC and addresses kept, answering ARP for
+   * its own addresses only), which forwards between the tap and the uplink only, answers back, and
+   * masquerades the subnet as the uplink's address.
+   *
+   * @throws {Error} `Cannot open a way out through X: the simulator has no uplink X ...`.
+   */
+  openUplink(spec: UplinkSpec): Promise<void> {
+    const u = this.#uplinks.get(spec.uplink);
+    if (u === undefined) {
+      const known = [...this.#uplinks.keys()];
+      return Promise.reject(
+        new Error(
+          `Cannot open a way out through ${spec.uplink}: the simulator has no uplink ${spec.uplink} (${
+            known.length === 0 ? "it has none" : `it has ${known.join(", ")}`
+          }; give one with SimBackend's uplinks, or --sim-uplink ${spec.uplink}=ADDRESS/PREFIX[,HOST/PREFIX...])`,
+        ),
+      );
+    }
+    const before = this.#nic(spec.tap);
+    const cable = before.cable;
+    const host = u.node.addInterface({
+      mac: before.host.mac,
+      name: spec.tap,
+      arpOwnOnly: true,
+      transmit: (buf, off, len) => {
+        if (cable.bridge !== undefined) cable.bridge.transmitFrom(cable.port, buf, off, len);
+      },
+    });
+    for (const cidr of before.host.addresses()) host.addAddress(cidr);
+    const nic: SimNic = { host, uplink: u.name, vm: undefined, cable, custom: before.custom };
+    this.#nics.set(spec.tap, nic);
+    cable.bridge?.detach(spec.tap);
+    cable.bridge?.attach(spec.tap, nic.custom ?? host);
+    u.ways.set(spec.tap, { subnet: spec.subnet, before });
+    this.#applyWays(u);
+    return Promise.resolve();
+  }
+
+  /** Closes a way out: the tap is a host of its own again, and the host's node forgets its connections. */
+  closeUplink(spec: UplinkSpec): Promise<void> {
+    const u = this.#uplinks.get(spec.uplink);
+    const way = u?.ways.get(spec.tap);
+    if (u === undefined || way === undefined) return Promise.resolve();
+    const nic = this.#nics.get(spec.tap);
+    u.ways.delete(spec.tap);
+    if (nic !== undefined && nic.uplink === u.name) {
+      const host = way.before.host;
+      for (const cidr of host.addresses()) if (!nic.host.addresses().includes(cidr)) host.removeAddress(cidr);
+      for (const cidr of nic.host.addresses()) if (!host.addresses().includes(cidr)) host.addAddress(cidr);
+      u.node.removeInterface(nic.host);
+      const back: SimNic = { ...way.before, custom: nic.custom };
+      this.#nics.set(spec.tap, back);
+      nic.cable.bridge?.detach(spec.tap);
+      nic.cable.bridge?.attach(spec.tap, back.custom ?? host);
+    }
+    this.#applyWays(u);
+    return Promise.resolve();
+  }
+
+  /** The host's node of an uplink as its ways out make it: forwarding, masquerading, the forward filter. */
+  #applyWays(u: Uplink): void {
+    const ways = [...u.ways];
+    u.node.forwarding = ways.length > 0;
+    u.node.setMasquerade(ways.map(([, way]) => ({ out: u.name, source: way.subnet })));
+    if (ways.length === 0) u.node.forgetConnections();
+    const from = new Map(ways.map(([tap, way]) => [tap, way.subnet]));
+    // labwire's nftables forward chain on a real host: out from a tap's subnet, answers back, nothing else
+    u.node.firewall = (p) => {
+      const subnet = from.get(p.in);
+      if (subnet !== undefined && p.out === u.name && inSubnet(p.src, subnet)) return "accept";
+      return from.has(p.in) || from.has(p.out) ? "drop" : "accept";
+    };
   }
 
   // ---- routing ---------------------------------------------------------------------------------
@@ -1018,4 +1196,36 @@ function applyRouting(stack: SimStack, config: RouterConfig): void {
   stack.setRoutes(config.routes);
   stack.setDefaultGateway(config.gateway);
   stack.setLoopbacks(config.loopbacks);
+}
+
+/**
+ * Checks an uplink of the simulated host ({@linkcode SimBackendOptions.uplinks}): its address and each host's
+ * an IPv4 address with its prefix, the hosts on the uplink's subnet.
+ *
+ * @throws {RangeError} `Cannot put host H outside uplink X: it is not on A's subnet`, and the like.
+ */
+export function checkSimUplink(name: string, options: SimUplinkOptions): void {
+  const cidr = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/;
+  const address = cidr.exec(options.address);
+  if (address === null || Number(address[2]) > 32) {
+    throw new RangeError(`Cannot use uplink ${name}: '${options.address}' is not an address with its prefix`);
+  }
+  ipv4FromString(address[1]!);
+  for (const host of options.hosts ?? []) {
+    const m = cidr.exec(host);
+    if (m === null || m[2] !== address[2] || !inSubnet(ipv4FromString(m[1]!), options.address)) {
+      throw new RangeError(
+        `Cannot put host ${host} outside uplink ${name}: it is not on ${options.address}'s subnet`,
+      );
+    }
+  }
+}
+
+/** Whether address `ip` (a number) is in `subnet` (`10.0.0.0/24`). */
+function inSubnet(ip: number, subnet: string): boolean {
+  const [network, prefixText] = subnet.split("/");
+  const prefix = Number(prefixText);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const net = network!.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+  return ((ip & mask) >>> 0) === ((net & mask) >>> 0);
 }

@@ -71,6 +71,22 @@ describe("cli.ts", () => {
         ["--ovs-netns", "a/b", "-e", "vlans"],
         /^E: Cannot use OVS network namespace 'a\/b': it is not a namespace name\n/,
       ],
+      [
+        ["--sim-uplink", "eth0", "-e", "vlans"],
+        /^E: Cannot use --sim-uplink 'eth0': expected NAME=ADDRESS\/PREFIX\[,HOST\/PREFIX\.\.\.\], like /,
+      ],
+      [
+        ["--sim-uplink", "eth0=198.51.100.1/24,198.51.100.7", "-e", "vlans"],
+        /^E: Cannot use --sim-uplink 'eth0=198.51.100.1\/24,198.51.100.7': '198.51.100.7' is not an address with its prefix\n/,
+      ],
+      [
+        ["--backend", "ovs", "--sim-uplink", "eth0=198.51.100.1/24", "-e", "vlans"],
+        /^E: Cannot use --sim-uplink with --backend ovs: it is the simulator's\n/,
+      ],
+      [
+        ["--sim-uplink", "eth0=198.51.100.1/24,203.0.113.7/24", "-e", "vlans"],
+        /^E: Cannot put host 203.0.113.7\/24 outside uplink eth0: it is not on 198.51.100.1\/24's subnet\n/,
+      ],
     ];
     for (const [args, stderr] of cases) {
       const r = await cli(args);

@@ -214,7 +214,7 @@ const FAILING: readonly string[] = [
   "dnsmasq kill 9",
   "dnsmasq configure 9 ip",
   "dnsmasq configure x ip 00:11:22:33:44:55 10.0.0.7",
-  // the way out (the simulator has no uplink; bad values first)
+  // the way out (this simulator has no uplink eth0; bad values first)
   "nat DMZ 10.0.0.1 eth0",
   "nat DMZ 10.0.0.1/24 -x",
   "nat DMZ 10.0.0.1/24 eth0",

@@ -49,15 +49,66 @@ describe("the simulator and Open vSwitch observe the same", { skip, timeout: 600
     }
   });
 
+  /**
+   * The outside networks a scenario asks for, one line each: `# uplink: NAME ADDRESS/PREFIX HOST/PREFIX...`
+   * (the uplink of the lab's host, and hosts outside it). The simulator gets them as `--sim-uplink`; on
+   * Open vSwitch, {@linkcode withOutside} makes each one for the run.
+   */
+  function uplinksOf(file: string): { name: string; address: string; hosts: string[] }[] {
+    return [...fs.readFileSync(file, "utf8").matchAll(/^# uplink: (\S+) (\S+)((?: \S+)*)$/gm)].map((m) => ({
+      name: m[1]!,
+      address: m[2]!,
+      hosts: m[3]!.split(" ").filter((h) => h !== ""),
+    }));
+  }
+
+  /**
+   * Runs `fn` with a scenario's outside networks on Open vSwitch: the uplink one end of a veth in the
+   * sandbox's namespace (with the host's address), the one host outside a namespace of its own at the other
+   * end. All of it is deleted afterwards.
+   */
+  async function withOutside<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const made: string[] = [];
+    const run = async (...argv: string[]) => {
+      const r = await sandbox!.exec(argv[0]!).args(...argv.slice(1)).timeout(20_000).noThrow().run();
+      assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
+    };
+    try {
+      for (const [i, uplink] of uplinksOf(file).entries()) {
+        assert.equal(uplink.hosts.length, 1, "one host outside an uplink, for now");
+        const outside = `lwscn${process.pid % 100000}o${i}`;
+        await run("ip", "netns", "add", outside);
+        made.push(outside);
+        await run("ip", "link", "add", uplink.name, "type", "veth", "peer", "name", "out0", "netns", outside);
+        await run("ip", "link", "set", "dev", uplink.name, "addrgenmode", "none");
+        await run("ip", "addr", "add", uplink.address, "dev", uplink.name);
+        await run("ip", "link", "set", uplink.name, "up");
+        await run("ip", "-n", outside, "link", "set", "dev", "out0", "addrgenmode", "none");
+        await run("ip", "-n", outside, "addr", "add", uplink.hosts[0]!, "dev", "out0");
+        await run("ip", "-n", outside, "link", "set", "out0", "up");
+        await run("ip", "-n", outside, "link", "set", "lo", "up");
+      }
+      return await fn();
+    } finally {
+      // the namespace takes its end of the veth, and the uplink end with it
+      for (const outside of made) await sandbox!.exec("ip").args("netns", "del", outside).noThrow().run();
+    }
+  }
+
   /** Runs a scenario on a backend in a folder of its own, and reads what it left. */
   async function run(file: string, backend: "sim" | "ovs"): Promise<Run> {
     const cwd = path.join(dir, `${path.basename(file, ".mm")}-${backend}`);
     fs.mkdirSync(cwd);
     const env = { ...(backend === "ovs" ? sandbox!.env : {}), NO_COLOR: "1", LABWIRE_STATE: "" };
-    const r = await nodeRunner.run(
-      [...CLI, "--transcript", "--seed", "scenario", "--backend", backend, file],
-      { timeoutMs: 300_000, env, cwd },
-    );
+    const uplinks = backend === "sim"
+      ? uplinksOf(file).flatMap((u) => ["--sim-uplink", `${u.name}=${[u.address, ...u.hosts].join(",")}`])
+      : [];
+    const cli = () =>
+      nodeRunner.run(
+        [...CLI, "--transcript", "--seed", "scenario", "--backend", backend, ...uplinks, file],
+        { timeoutMs: 300_000, env, cwd },
+      );
+    const r = backend === "ovs" ? await withOutside(file, cli) : await cli();
     // a scenario may show errors (E: lines, compared with the rest of the transcript): then the status is 1
     assert.ok(
       r.code === 0 || (r.code === 1 && /^E: /m.test(r.stdout)),

@@ -16,7 +16,7 @@ import type { LabState } from "../lab/records.ts";
 import { StateStore } from "../lab/_state_store.ts";
 import { discoverNicDrivers, NIC_DRIVERS } from "../nic_drivers.ts";
 import type { AccelChoice } from "../real/accel.ts";
-import { SimBackend } from "../../sim/backend.ts";
+import { SimBackend, type SimUplinkOptions } from "../../sim/backend.ts";
 
 /** Options for {@linkcode Lab.open}. */
 export interface OpenLabOptions {
@@ -54,6 +54,13 @@ export interface OpenLabOptions {
    * @default {LABWIRE_OVS_NETNS, else the host's own}
    */
   ovsNetns?: string;
+  /**
+   * The simulated host's uplinks, by name (the simulator: a way out goes through one), each with the
+   * hosts outside it: `{ eth0: { address: "198.51.100.1/24", hosts: ["198.51.100.7/24"] } }`. For the
+   * outside's hosts and frames, make the `SimBackend` yourself with the same `uplinks` and pass it as
+   * `backend`. @default {{}}
+   */
+  simUplinks?: Readonly<Record<string, SimUplinkOptions>>;
   /** The host name command responses carry (`.annotate true`). @default {os.hostname()} */
   host?: string;
 }
@@ -112,11 +119,18 @@ export class LabCore {
       this.#makeBackend = () => ovs!;
     } else if (kind === "sim") {
       this.#persistentBackend = undefined;
-      this.#makeBackend = () => new SimBackend({ onWarning: warn });
+      const uplinks = options.simUplinks ?? {};
+      this.#makeBackend = () => new SimBackend({ onWarning: warn, uplinks });
     } else {
       throw new LabError(
         "invalid-argument",
         `Cannot open lab on backend '${String(kind)}': choose sim or ovs`,
+      );
+    }
+    if (options.simUplinks !== undefined && kind !== "sim") {
+      throw new LabError(
+        "invalid-argument",
+        "Cannot give simUplinks to a lab that is not on the simulator: a real host's uplinks are its own devices",
       );
     }
     this.#model = new LabModel({ ...this.#modelOptions, backend: this.#makeBackend() });

@@ -20,7 +20,8 @@ owned by the lab: a host tap lwnat<vlan> on the VLAN holds the gateway address, 
 the VLAN's subnet out of the uplink. The VMs route through the gateway ("vm net route <vm> default <ip>",
 or "router <vm> gw <ip>"). Only the lab's subnet is masqueraded, only between the tap and the uplink;
 the lab reaches nothing of the host's but answers and pings to its gateway. "clear nat" (or "clear all")
-removes it all and restores the host's forwarding setting exactly. Open vSwitch backend only.
+removes it all and restores the host's forwarding setting exactly. On the simulator the uplink is one
+given with --sim-uplink NAME=ADDRESS/PREFIX[,HOST/PREFIX...] (hosts outside it that answer ping).
 
 	nat DMZ 10.0.0.1/24 eth0     the VMs of DMZ, with addresses in 10.0.0.0/24, go out of eth0
 	nat                          lists the ways out

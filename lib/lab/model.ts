@@ -425,7 +425,7 @@ export class LabModel {
    * subnet out of the uplink. The VMs use the gateway as their default route (`vm net route`).
    *
    * @throws {LabError} For a gateway without its subnet, an uplink that cannot be a device, a VLAN that
-   * has a way out or a subnet that overlaps another's, and on the simulator (it has no uplink).
+   * has a way out or a subnet that overlaps another's, and an uplink the backend does not have.
    */
   openNat(namespace: string, vlanToken: string, gateway: string, uplink: string): Promise<NatRecord> {
     return this.transaction(async () => {
@@ -937,6 +937,7 @@ export class LabModel {
     for (const [bridge, mirror] of captures.mirrors) await b.addMirror(bridge, mirror);
     await this.routers.realise();
     await this.dnsmasq.realise();
+    await this.nat.realise();
   }
 
   /**

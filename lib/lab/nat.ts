@@ -66,10 +66,7 @@ export class NatRoom {
     const why = deviceNameProblem(uplink);
     if (why !== undefined) throw new LabError("invalid-name", `Cannot use uplink '${uplink}': ${why}`);
     if (this.#backend.openUplink === undefined) {
-      throw new LabError(
-        "unsupported",
-        "Cannot open a way out on this backend: the simulator has no uplink (use --backend ovs)",
-      );
+      throw new LabError("unsupported", "Cannot open a way out on this backend: it has no uplink");
     }
     if (this.#nats.has(natTapName(vlan))) {
       throw new LabError(
@@ -112,6 +109,11 @@ export class NatRoom {
     );
     this.#nats.delete(nat.tap);
     this.#journal.record(() => this.#nats.set(nat.tap, nat));
+  }
+
+  /** Opens every way out again in a backend that keeps nothing between processes (the simulator). */
+  async realise(): Promise<void> {
+    for (const nat of this.list()) await this.#backend.openUplink?.(uplinkSpec(nat));
   }
 
   /** Restores the room (loading a lab). */
