@@ -1,8 +1,9 @@
 // deno-lint-ignore-file no-console -- an example script prints its results
 /**
  * The experiment network on the simulator: DMZ and CORE joined by a router that serves DHCP and DNS,
- * clients that get their addresses from it, who reaches whom, the TTL drop a capture shows, and a
- * firewall rule that blocks one flow. No root, nothing installed.
+ * clients that get their addresses from it, who reaches whom, the TTL drop a capture shows, a firewall
+ * rule that blocks one flow, and a way out for DMZ through the host's uplink (the simulated host's: a host
+ * outside it answers pings). No root, nothing installed.
  *
  *   deno run -A examples/router_lab.ts      (or: bun examples/router_lab.ts)
  *
@@ -10,8 +11,12 @@
  */
 
 import { Lab } from "labwire";
+import { SimBackend } from "labwire/sim";
+import { decodeFrame } from "labwire";
 
-await using lab = await Lab.open({ seed: "router-lab" });
+// the simulated host has an uplink, eth0, with a host outside it
+const sim = new SimBackend({ uplinks: { eth0: { address: "198.51.100.1/24", hosts: ["198.51.100.7/24"] } } });
+await using lab = await Lab.open({ backend: sim, seed: "router-lab" });
 const ns = lab.namespace();
 const [router] = await ns.launch(["router"], { networks: ["DMZ", "CORE"], start: true });
 const [web] = await ns.launch(["web"], { networks: ["DMZ"], start: true });
@@ -57,3 +62,15 @@ console.log(
     (await db!.nic(0).ping(webIp)).received
   }/3`,
 );
+
+// a way out for DMZ: a second gateway on DMZ, which the outside sees web's pings come from
+await ns.openWayOut("DMZ", { gateway: "10.0.1.254/24", uplink: "eth0" });
+await lab.run("vm net route web default 10.0.1.254");
+const out = await web!.nic(0).ping("198.51.100.7");
+const seen = new Set(
+  sim.uplink("eth0")!.frames().flatMap((bytes) => {
+    const src = decodeFrame(bytes).ipv4?.src;
+    return src === undefined || src === "198.51.100.7" ? [] : [src];
+  }),
+);
+console.log(`web -> outside ${out.received}/3, seen outside as ${[...seen].join(", ")}`);

@@ -40,6 +40,7 @@ describe("the examples run", { timeout: 300_000 }, () => {
       assert.match(out, /^web got 10\.0\.1\.\d+\/24 by DHCP$/m);
       assert.match(out, /^db's answers reach web with TTL 63 \(sent with 64\)$/m);
       assert.match(out, /^with the rule: web -> db 0\/3, db -> web 3\/3$/m);
+      assert.match(out, /^web -> outside 3\/3, seen outside as 198\.51\.100\.1$/m);
     });
     test(`examples/lab.test.ts under ${name}`, async () => {
       await run([...runtime.test, name === "bun" ? "./examples/lab.test.ts" : "examples/lab.test.ts"]);

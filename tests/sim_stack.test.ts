@@ -413,11 +413,11 @@ describe("SimStack", () => {
   test("an interface with arpOwnOnly answers ARP for its own addresses only (arp_ignore=1)", () => {
     const clock = new VirtualClock();
     const r = new SimStack({ scheduler: clock, name: "r" });
-    let peer: SimHost | undefined;
+    const wire: { peer?: SimHost } = {};
     const own: SimHost = r.addInterface({
       mac: "52:54:00:00:01:01",
       arpOwnOnly: true,
-      transmit: (buf, off, len) => peer?.receive(buf, off, len),
+      transmit: (buf, off, len) => wire.peer?.receive(buf, off, len),
     });
     own.addAddress("10.0.1.1/24");
     r.addInterface({ mac: "52:54:00:00:01:02", transmit: () => {} }).addAddress("198.51.100.1/24");
@@ -427,7 +427,7 @@ describe("SimStack", () => {
       scheduler: clock,
       transmit: (buf, off, len) => own.receive(buf, off, len),
     });
-    peer = a;
+    wire.peer = a;
     a.addAddress("10.0.1.9/24");
     a.addAddress("198.51.100.9/24");
     const until = (run: PingRun) => assert.ok(clock.runUntil(() => run.done, clock.now() + 60 * SECOND));
