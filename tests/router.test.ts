@@ -351,7 +351,7 @@ describe("DHCP clients of routers committed before their VMs start", () => {
     assert.equal(lab.warnings.length, 1);
     assert.match(
       lab.warnings[0]!,
-      /^router a got no DHCP lease when it started \(router a commit tries again\): Cannot get an address by DHCP for a:0 \(mega_tap\d+\): no DHCP server answered within 10 s$/,
+      /^router a got no DHCP lease for interface 0 when it started \(router a commit tries again\): Cannot get an address by DHCP for a:0 \(mega_tap\d+\): no DHCP server answered within 10 s$/,
     );
     await lab.run("vm start r");
     await lab.run("router a commit");
@@ -374,6 +374,34 @@ describe("DHCP clients of routers committed before their VMs start", () => {
     // the lease's router, r's own address: web reaches r's other side
     assert.equal((await web!.nic(0).ping("10.1.0.1", { count: 1 })).received, 1);
     assert.deepEqual(lab.warnings, []);
+  });
+
+  test("a VM with two clients, one answered: that one keeps its lease, the other waits for the next commit", async () => {
+    const { lab } = await pausedLab();
+    await using _ = lab;
+    await lab.run("vm config net DMZ CORE");
+    await lab.run("vm launch container two");
+    await lab.run("router two interface 0 dhcp");
+    await lab.run("router two interface 1 dhcp");
+    await lab.run("router two commit");
+    await lab.run("vm start r");
+    await lab.run("vm start two");
+    assert.match((await lab.run(".columns name,ip vm info")).text, /^two +\| \[10\.0\.0\.1\d\d, \]$/m);
+    assert.equal(lab.warnings.length, 1);
+    assert.match(lab.warnings[0]!, /^router two got no DHCP lease for interface 1 when it started /);
+    // a server on CORE, then the commit takes the lease that waited; the first stays the commit's
+    await lab.run("router r interface 1 10.1.0.1/24");
+    await lab.run("router r dhcp 10.1.0.1 range 10.1.0.100 10.1.0.110");
+    await lab.run("router r commit");
+    await lab.run("router two commit");
+    assert.match(
+      (await lab.run(".columns name,ip vm info")).text,
+      /^two +\| \[10\.0\.0\.1\d\d, 10\.1\.0\.1\d\d\]$/m,
+    );
+    await lab.run("clear router two interface");
+    await lab.run("router two interface 0 10.0.0.60/24");
+    await lab.run("router two commit");
+    assert.match((await lab.run(".columns name,ip vm info")).text, /^two +\| \[10\.0\.0\.60, \]$/m);
   });
 
   test("vm net ip <vm> <nic> dhcp on a VM that does not run says so, and changes nothing", async () => {

@@ -160,7 +160,7 @@ export class RouterRoom {
       for (const index of plan.dhcpClients) addresses[index]!.push(...(previous.addresses[index] ?? []));
       if (gateway === "" && plan.dhcpClients.length > 0) gateway = previous.gateway;
     } else if (vm.state === "RUNNING") {
-      gateway = await this.#takeLeases(vm, plan.dhcpClients, addresses, gateway);
+      gateway = await this.#takeLeases(vm, plan.dhcpClients, addresses, gateway, previous?.addresses ?? []);
     } else {
       leasesPending = plan.dhcpClients;
     }
@@ -205,19 +205,23 @@ export class RouterRoom {
   }
 
   /**
-   * Runs a VM's DHCP clients (one NIC after another): adds each lease's address to `addresses` and
-   * returns the default gateway, the lease's router when `gateway` is "".
+   * Runs a VM's DHCP clients (one NIC after another): adds each lease's address to `addresses` (when it
+   * is new on the NIC, or one of `owned`, what the last commit gave) and returns the default gateway, the
+   * lease's router when `gateway` is "".
    */
   async #takeLeases(
     vm: VmRecord,
     clients: readonly number[],
     addresses: string[][],
     gateway: string,
+    owned: readonly (readonly string[])[],
   ): Promise<string> {
     for (const index of clients) {
       const nic = this.#vms.byId(vm.id)!.nics[index]!;
       const lease = await this.#vms.dhcp(vm.id, index);
-      if (!nic.ips.includes(lease.address)) addresses[index]!.push(lease.address);
+      // the commit's own, unless the NIC had that address from elsewhere (vm net ip)
+      const mine = !nic.ips.includes(lease.address) || (owned[index] ?? []).includes(lease.address);
+      if (mine && !addresses[index]!.includes(lease.address)) addresses[index]!.push(lease.address);
       if (gateway === "" && lease.router !== undefined) gateway = lease.router;
     }
     return gateway;
@@ -241,16 +245,20 @@ export class RouterRoom {
       const vm = this.#vms.byId(started.id)!;
       const plan = router.committed;
       const addresses = plan.addresses.map((ips) => [...ips]);
-      let gateway: string;
-      try {
-        gateway = await this.#takeLeases(vm, pending, addresses, plan.gateway);
-      } catch (error) {
-        warnings.push(
-          `router ${vm.name} got no DHCP lease when it started (router ${vm.name} commit tries again): ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        );
-        continue;
+      let gateway = plan.gateway;
+      // one NIC after another: a NIC that got its lease keeps it when another gets none
+      const failed: number[] = [];
+      for (const index of pending) {
+        try {
+          gateway = await this.#takeLeases(vm, [index], addresses, gateway, plan.addresses);
+        } catch (error) {
+          failed.push(index);
+          warnings.push(
+            `router ${vm.name} got no DHCP lease for interface ${index} when it started (router ${vm.name} commit tries again): ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+          );
+        }
       }
       if (gateway !== plan.gateway) {
         const setRouting = this.#backend.setRouting!.bind(this.#backend);
@@ -267,7 +275,11 @@ export class RouterRoom {
         );
       }
       const { leasesPending: _, ...rest } = router;
-      this.#put({ ...rest, committed: { ...plan, addresses, gateway } });
+      this.#put({
+        ...rest,
+        committed: { ...plan, addresses, gateway },
+        ...(failed.length > 0 ? { leasesPending: failed } : {}),
+      });
     }
     return warnings;
   }
