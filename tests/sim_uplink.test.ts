@@ -122,10 +122,23 @@ describe("the way out on the simulator", () => {
           await first.run(line);
         }
       }
-      await using later = await Lab.open({ state, simUplinks: UPLINKS });
-      assert.equal((await later.run(".columns received ping web:0 198.51.100.7 1")).text, "received\n1");
-      await later.run("clear nat");
-      assert.equal((await later.run(".columns received ping web:0 198.51.100.7 1")).text, "received\n0");
+      {
+        await using later = await Lab.open({ state, simUplinks: UPLINKS });
+        assert.equal((await later.run(".columns received ping web:0 198.51.100.7 1")).text, "received\n1");
+      }
+      // a later process without the uplink: the way out is closed there, said once; the lab still works
+      await using without = await Lab.open({ state });
+      assert.equal((await without.run(".columns received ping web:0 10.0.0.1 1")).text, "received\n1");
+      assert.equal((await without.run(".columns received ping web:0 198.51.100.7 1")).text, "received\n0");
+      assert.ok(without.warnings.length > 0);
+      assert.ok(
+        without.warnings.every((w) =>
+          w.startsWith("the way out of VLAN 101 is closed in this run: Cannot open a way out through up0: ")
+        ),
+        without.warnings.join("\n"),
+      );
+      await without.run("clear nat");
+      assert.equal((await without.run("nat")).text, "");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -937,7 +937,7 @@ export class LabModel {
     for (const [bridge, mirror] of captures.mirrors) await b.addMirror(bridge, mirror);
     await this.routers.realise();
     await this.dnsmasq.realise();
-    await this.nat.realise();
+    for (const warning of await this.nat.realise()) this.#warn(warning);
   }
 
   /**

@@ -111,9 +111,25 @@ export class NatRoom {
     this.#journal.record(() => this.#nats.set(nat.tap, nat));
   }
 
-  /** Opens every way out again in a backend that keeps nothing between processes (the simulator). */
-  async realise(): Promise<void> {
-    for (const nat of this.list()) await this.#backend.openUplink?.(uplinkSpec(nat));
+  /**
+   * Opens every way out again in a backend that keeps nothing between processes (the simulator). One it
+   * cannot open (a simulator given other uplinks this time) stays recorded, closed in this process, and
+   * the returned warning says so: the lab can still be used and cleared.
+   */
+  async realise(): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const nat of this.list()) {
+      try {
+        await this.#backend.openUplink?.(uplinkSpec(nat));
+      } catch (error) {
+        warnings.push(
+          `the way out of VLAN ${nat.vlan} is closed in this run: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+      }
+    }
+    return warnings;
   }
 
   /** Restores the room (loading a lab). */
