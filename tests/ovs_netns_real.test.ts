@@ -15,7 +15,7 @@ import path from "node:path";
 import { createExec, nodeRunner } from "../lib/exec.ts";
 import { LabModel } from "../lib/lab/model.ts";
 import { OvsBackend } from "../lib/real/ovs_backend.ts";
-import { type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
+import { isAlive, type Sandbox, skipUnless, startSandbox } from "./_fixtures/real.ts";
 
 const PROGRAMS = [
   "ovs-vsctl",
@@ -259,5 +259,28 @@ describe("labs in OVS namespaces", { skip, timeout: 240_000 }, () => {
       await host.stop();
       host = undefined;
     }
+  });
+
+  test("a sandbox's stop ends what a test left in its namespace and the lab's, by PID, and deletes those", async () => {
+    const sandbox = await startSandbox(PROGRAMS);
+    const child = `${sandbox.netns}-minimega-x`;
+    const pids: number[] = [];
+    try {
+      await nodeRunner.run(["ip", "netns", "add", child], { timeoutMs: 10_000 });
+      // a process in each, as a CLI stopped at a test's timeout leaves its tcpdumps and dhclients
+      for (const ns of [sandbox.netns!, child]) {
+        const r = await nodeRunner.run(
+          ["ip", "netns", "exec", ns, "sh", "-c", "sleep 600 >/dev/null 2>&1 & echo $!"],
+          { timeoutMs: 10_000 },
+        );
+        pids.push(Number(r.stdout.trim()));
+      }
+      assert.ok(pids.every((pid) => pid > 0 && isAlive(pid)), `${pids}`);
+    } finally {
+      await sandbox.stop();
+    }
+    assert.deepEqual(pids.filter(isAlive), [], "the processes left are gone");
+    assert.ok(!fs.existsSync(`/run/netns/${child}`), "the lab's namespace is gone");
+    assert.ok(!fs.existsSync(`/run/netns/${sandbox.netns}`), "the sandbox's namespace is gone");
   });
 });

@@ -134,6 +134,7 @@ export async function startSandbox(
     exec: execInNetns(createExec(), netns),
     async stop() {
       try {
+        if (netns !== undefined) await sweepNetns(netns, dir);
         const s = await nodeRunner.run(["bash", script, "stop", dir], { timeoutMs: 60_000 });
         assert.equal(s.code, 0, s.stderr);
       } finally {
@@ -141,4 +142,60 @@ export async function startSandbox(
       }
     },
   };
+}
+
+/**
+ * What a test left in a sandbox's namespace when it failed or timed out part way (a CLI stopped at a test's
+ * timeout leaves its lab): the processes in the namespace or in one named after it (`<netns>-...`, the
+ * lab's container namespaces), but the sandbox's own daemons, stopped by PID (SIGTERM, then SIGKILL after
+ * 2 s), and those namespaces deleted. Nothing outside this sandbox is touched.
+ */
+async function sweepNetns(netns: string, dir: string): Promise<void> {
+  const namespaces = fs.existsSync("/run/netns")
+    ? fs.readdirSync("/run/netns").filter((n) => n === netns || n.startsWith(`${netns}-`))
+    : [];
+  const inodes = new Set(namespaces.flatMap((n) => {
+    try {
+      return [fs.statSync(path.join("/run/netns", n)).ino];
+    } catch {
+      return [];
+    }
+  }));
+  const daemons = new Set(
+    fs.readdirSync(dir).filter((f) => f.endsWith(".pid")).map((f) => {
+      try {
+        return Number(fs.readFileSync(path.join(dir, f), "utf8").trim());
+      } catch {
+        return 0;
+      }
+    }),
+  );
+  const left = fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number).filter((pid) => {
+    if (pid === process.pid || daemons.has(pid)) return false;
+    try {
+      return inodes.has(fs.statSync(`/proc/${pid}/ns/net`).ino);
+    } catch {
+      return false;
+    }
+  });
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone already
+    }
+  }
+  for (let waited = 0; left.some(isAlive) && waited < 2000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  for (const pid of left.filter(isAlive)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone already
+    }
+  }
+  for (const n of namespaces.filter((n) => n !== netns)) {
+    await nodeRunner.run(["ip", "netns", "del", n], { timeoutMs: 10_000 });
+  }
 }
