@@ -234,7 +234,7 @@ export class RouterRoom {
    * returned warning says so (`router <vm> commit` tries again).
    *
    * @param vms The VMs that just started.
-   * @returns One warning per VM whose leases failed.
+   * @returns One warning per NIC that got no lease.
    */
   async started(vms: readonly VmRecord[]): Promise<string[]> {
     const warnings: string[] = [];
