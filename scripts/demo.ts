@@ -3,7 +3,8 @@
  * alias, VMs on each, a router on both, a host tap with an address on DMZ, a mirror to a monitoring VM,
  * a trunk and a bridge capture. It shows the tables, which pings pass and which are isolated, and
  * reads the pcap files back; then the same kind of lab from TypeScript, with the typed API: handles,
- * a capture read while it runs, a frame of your own on the wire, and who reaches whom. Run with
+ * a capture read while it runs, a frame of your own on the wire, and who reaches whom; then an experiment
+ * network: a router between VLANs with DHCP, DNS and a firewall rule, and a way out. Run with
  * `npx deno task demo` (or `bun scripts/demo.ts`).
  *
  * @module
@@ -172,6 +173,59 @@ out(`
     if (!(error instanceof LabError)) throw error;
     out(`\nmistakes are errors with a code: ${error.code}: ${error.message}\n`);
   }
+}
+
+out(`
+5. An experiment network: DMZ and CORE joined by a router (minimega's "router"), clients that get their
+   addresses by DHCP, a firewall rule, and a way out through the host's uplink (here the simulated host's:
+   "labwire --sim-uplink up0=198.51.100.1/24,198.51.100.7/24")
+
+`);
+const routerPcap = path.join(dir, "web.pcap");
+const experiment = `vm config net DMZ CORE
+vm launch container r
+vm config net DMZ
+vm launch container web
+vm config net CORE,00:1f:53:00:00:20
+vm launch container db
+router r interface 0 10.0.1.1/24
+router r interface 1 10.0.2.1/24
+router r dhcp 10.0.1.1 range 10.0.1.100 10.0.1.150
+router r dhcp 10.0.2.1 static 00:1f:53:00:00:20 10.0.2.20
+router r dns 10.0.2.20 db.lab
+router r commit
+router web interface 0 dhcp
+router web commit
+router db interface 0 dhcp
+router db commit
+# the clients take their leases when they start, as a guest's dhclient at boot
+vm start all
+.columns name,ip vm info
+capture pcap vm web 0 ${routerPcap}
+ping web:0 10.0.2.20 2
+clear capture
+# the router drops ICMP from DMZ to db
+router r fw drop in 0 10.0.2.20 icmp
+router r commit
+ping web:0 10.0.2.20 1
+clear router r fw
+router r commit
+# DMZ's way out: a gateway of the host on DMZ, masquerading out of up0
+nat DMZ 10.0.1.254/24 up0
+vm net route web default 10.0.1.254
+ping web:0 198.51.100.7 2
+clear nat`;
+{
+  const lab = await Lab.open({
+    onWarning: () => {},
+    seed: "demo-router",
+    simUplinks: { up0: { address: "198.51.100.1/24", hosts: ["198.51.100.7/24"] } },
+  });
+  await runScript(lab, experiment.split("\n"), { transcript: true, stdout: out, stderr: out });
+  await lab.close();
+  const replies = readPcap(fs.readFileSync(routerPcap)).records.map((r) => decodeFrame(r.data).ipv4)
+    .filter((ip) => ip?.src === "10.0.2.20" && ip.icmp?.type === 0);
+  out(`\n   db's replies reach web with TTL ${replies[0]?.ttl} (sent with 64): one router on the way.\n`);
 }
 
 out(`
