@@ -59,7 +59,7 @@ vm config net DMZ
 vm launch kvm web,mail,ids
 vm config net CORE
 vm launch kvm db
-# a router on both VLANs, and a stray VM on CORE with a DMZ address
+# a VM on both VLANs (it forwards nothing: 5. makes one a router), and a stray VM on CORE with a DMZ address
 vm config net DMZ CORE
 vm launch kvm router
 vm config net CORE
