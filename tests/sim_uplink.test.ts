@@ -125,6 +125,10 @@ describe("the way out on the simulator", () => {
       {
         await using later = await Lab.open({ state, simUplinks: UPLINKS });
         assert.equal((await later.run(".columns received ping web:0 198.51.100.7 1")).text, "received\n1");
+        // what the outside saw, through the typed lab
+        const seen = later.sim.uplink("up0")!.frames().map((f) => decodeFrame(f).ipv4?.src);
+        assert.ok(seen.includes("198.51.100.1") && !seen.includes("10.0.0.10"), `${seen}`);
+        assert.equal(later.sim.uplink("eth0"), undefined);
       }
       // a later process without the uplink: the way out is closed there, said once; the lab still works
       await using without = await Lab.open({ state });

@@ -56,9 +56,8 @@ export interface OpenLabOptions {
   ovsNetns?: string;
   /**
    * The simulated host's uplinks, by name (the simulator: a way out goes through one), each with the
-   * hosts outside it: `{ eth0: { address: "198.51.100.1/24", hosts: ["198.51.100.7/24"] } }`. For the
-   * outside's hosts and frames, make the `SimBackend` yourself with the same `uplinks` and pass it as
-   * `backend`. @default {{}}
+   * hosts outside it: `{ eth0: { address: "198.51.100.1/24", hosts: ["198.51.100.7/24"] } }`; the
+   * outside's hosts and frames are `lab.sim.uplink("eth0")`. @default {{}}
    */
   simUplinks?: Readonly<Record<string, SimUplinkOptions>>;
   /** The host name command responses carry (`.annotate true`). @default {os.hostname()} */

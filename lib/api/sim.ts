@@ -9,7 +9,7 @@
 import type { LabModel } from "../lab/model.ts";
 import { LabError } from "../errors.ts";
 import { encodeFrame, type Frame } from "../wire/frame.ts";
-import type { AttachedEndpoint, FrameTrace, SimBackend, SimEndpoint } from "../../sim/backend.ts";
+import type { AttachedEndpoint, FrameTrace, SimBackend, SimEndpoint, SimUplink } from "../../sim/backend.ts";
 import type { SimHost } from "../../sim/host.ts";
 import type { SimNetwork } from "../../sim/network.ts";
 import type { VirtualClock } from "../../sim/clock.ts";
@@ -64,6 +64,14 @@ export class SimLab {
   /** The simulated network: its bridges, their ports, counters and MAC tables. */
   get network(): SimNetwork {
     return this.#backend().network;
+  }
+
+  /**
+   * An uplink of the simulated host (`Lab.open`'s `simUplinks`, `--sim-uplink`): its hosts outside and the
+   * frames the outside saw, or undefined when the lab has no uplink of that name.
+   */
+  uplink(name: string): SimUplink | undefined {
+    return this.#backend().uplink(name);
   }
 
   /** Runs the virtual clock `ms` milliseconds on (every event due by then happens). */
