@@ -40,7 +40,8 @@ Options:
                          host's own; see scripts/ovs-sandbox.sh start DIR --netns NAME)
       --sim-uplink NAME=ADDRESS/PREFIX[,HOST/PREFIX...]
                          an uplink of the simulated host (--backend sim), for nat: its address, and the
-                         hosts outside it, which answer ARP and ping; repeatable
+                         hosts outside it, which answer ARP and ping; repeatable (default: the ones in
+                         $LABWIRE_SIM_UPLINK, separated by spaces)
       --state PATH       keep the lab in PATH between runs, safely shared by concurrent runs
                          (default: $LABWIRE_STATE, else nothing is kept)
       --vlan-range MIN-MAX
@@ -133,7 +134,9 @@ function parseCli(argv: readonly string[]): CliOptions | "help" | "version" {
     throw new UsageError(`Cannot use OVS network namespace '${ovsNetns}': it is not a namespace name`);
   }
   let simUplinks: Record<string, SimUplinkOptions> | undefined;
-  for (const text of values["sim-uplink"] ?? []) {
+  const uplinkTexts = values["sim-uplink"] ??
+    (backend === "sim" ? (process.env.LABWIRE_SIM_UPLINK ?? "").split(/\s+/).filter((t) => t !== "") : []);
+  for (const text of uplinkTexts) {
     if (backend !== "sim") {
       throw new UsageError("Cannot use --sim-uplink with --backend ovs: it is the simulator's");
     }

@@ -15,7 +15,7 @@ const cliArgv = process.versions.bun !== undefined
 function cli(args: readonly string[], stdin?: string): Promise<RunResult> {
   return nodeRunner.run([...cliArgv, ...args], {
     timeoutMs: 100_000,
-    env: { LABWIRE_STATE: "", LABWIRE_BACKEND: "", NO_COLOR: "1" },
+    env: { LABWIRE_STATE: "", LABWIRE_BACKEND: "", LABWIRE_SIM_UPLINK: "", NO_COLOR: "1" },
     ...(stdin === undefined ? {} : { stdin }),
   });
 }
@@ -60,6 +60,35 @@ describe("cli.ts", () => {
     );
     fs.rmSync(dir, { recursive: true });
   });
+  test("--sim-uplink, or $LABWIRE_SIM_UPLINK, gives the simulated host an uplink for nat", SLOW, async () => {
+    const lines = [
+      "vm config net DMZ",
+      "vm launch container web",
+      "vm start web",
+      "vm net ip web 0 10.0.0.10/24",
+      "nat DMZ 10.0.0.1/24 up0",
+      "vm net route web default 10.0.0.1",
+      ".columns received ping web:0 198.51.100.7 1",
+    ].flatMap((line) => ["-e", line]);
+    const flag = await cli(["--sim-uplink", "up0=198.51.100.1/24,198.51.100.7/24", ...lines]);
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.equal(flag.stdout, "received\n1\n");
+    const env = await nodeRunner.run([...cliArgv, ...lines], {
+      timeoutMs: 100_000,
+      env: {
+        LABWIRE_STATE: "",
+        LABWIRE_BACKEND: "",
+        NO_COLOR: "1",
+        LABWIRE_SIM_UPLINK: "up9=203.0.113.1/24 up0=198.51.100.1/24,198.51.100.7/24",
+      },
+    });
+    assert.equal(env.code, 0, env.stderr);
+    assert.equal(env.stdout, "received\n1\n");
+    const none = await cli(lines);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^E: Cannot open a way out through up0: the simulator has no uplink up0 /m);
+  });
+
   test("bad usage exits with status 2 and one clear line", SLOW, async () => {
     const cases: [string[], RegExp][] = [
       [["--bogus"], /^E: Unknown option '--bogus'/],

@@ -99,7 +99,12 @@ describe("the simulator and Open vSwitch observe the same", { skip, timeout: 600
   async function run(file: string, backend: "sim" | "ovs"): Promise<Run> {
     const cwd = path.join(dir, `${path.basename(file, ".mm")}-${backend}`);
     fs.mkdirSync(cwd);
-    const env = { ...(backend === "ovs" ? sandbox!.env : {}), NO_COLOR: "1", LABWIRE_STATE: "" };
+    const env = {
+      ...(backend === "ovs" ? sandbox!.env : {}),
+      NO_COLOR: "1",
+      LABWIRE_STATE: "",
+      LABWIRE_SIM_UPLINK: "",
+    };
     const uplinks = backend === "sim"
       ? uplinksOf(file).flatMap((u) => ["--sim-uplink", `${u.name}=${[u.address, ...u.hosts].join(",")}`])
       : [];
