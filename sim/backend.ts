@@ -651,6 +651,8 @@ export class SimBackend implements Backend, RoutingBackend, UplinkBackend {
         router: plan.router === "" ? plan.serverIp : plan.router,
         dns: [plan.dns === "" ? plan.serverIp : plan.dns],
         statics: plan.statics,
+        // a server started again (a state file's later process): what the lab's NICs hold, its leases
+        leases: Object.fromEntries((services.held ?? []).map((h) => [h.mac, h.ip])),
       }),
     }));
     if (servers.length > 0) {

@@ -102,6 +102,11 @@ export interface DhcpServerOptions {
   dns?: readonly string[];
   /** Static leases, MAC (any case) to address; addresses outside the subnet are ignored, as dnsmasq does. */
   statics?: Readonly<Record<string, string>> | ReadonlyMap<string, string>;
+  /**
+   * Leases it holds already, MAC (any case) to address, each for a whole lease time from now: what dnsmasq
+   * reads from its lease file when it starts again. Addresses outside the subnet are ignored.
+   */
+  leases?: Readonly<Record<string, string>>;
   /** Lease time in seconds. @default {3600} */
   leaseSeconds?: number;
   /** How a new client's address is chosen. @default {"dnsmasq"} */
@@ -248,6 +253,11 @@ export class DhcpServer {
       allocation: options.allocation ?? "dnsmasq",
       authoritative: options.authoritative ?? false,
     };
+    const until = this.#clock.now() + leaseSeconds * NS_PER_S;
+    for (const [mac, ip] of Object.entries(options.leases ?? {})) {
+      const addr = ipv4FromString(ip);
+      if (inSubnet(addr)) this.#leases.set(normalMac(mac), { ip: addr, expiresAt: until });
+    }
   }
 
   /**

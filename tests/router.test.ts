@@ -217,6 +217,36 @@ describe("routers", () => {
     }
   });
 
+  test("on the simulator, a DHCP server of a later process knows the addresses the lab holds as leased", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
+    try {
+      const state = path.join(dir, "lab.json");
+      {
+        await using lab = await Lab.open({ state, seed: 1 });
+        for (
+          const line of [
+            "vm config net DMZ",
+            "vm launch container r,a,b",
+            "vm start all",
+            "router r interface 0 10.0.0.1/24",
+            "router r dhcp 10.0.0.1 range 10.0.0.100 10.0.0.100",
+            "router r commit",
+            "vm net ip a 0 dhcp",
+          ]
+        ) {
+          await lab.run(line);
+        }
+        assert.match((await lab.run(".columns name,ip vm info")).text, /^a +\| \[10\.0\.0\.100\]$/m);
+      }
+      await using later = await Lab.open({ state });
+      // the range's one address is a's: b gets none (the earlier run's server would not have offered it)
+      await assert.rejects(later.run("vm net ip b 0 dhcp"), /no DHCP server answered within 10 s/);
+      assert.match((await later.run(".columns name,ip vm info")).text, /^b +\| \[\]$/m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a namespace destroyed or a VM flushed takes its router along", async () => {
     const { lab } = await routerLab();
     await using _ = lab;

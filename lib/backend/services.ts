@@ -17,6 +17,12 @@ export interface Services {
   readonly dns: readonly { readonly host: string; readonly ips: readonly string[] }[];
   /** The DNS server it asks for other names, or "" for none (then it answers its own records only). */
   readonly upstream: string;
+  /**
+   * The addresses the lab's NICs and taps hold, by MAC, when a server is started again in a backend that
+   * keeps nothing between processes (the simulator, from a state file): it takes them as its leases, as
+   * dnsmasq finds its lease file again. Absent otherwise.
+   */
+  readonly held?: readonly { readonly mac: string; readonly ip: string }[];
 }
 
 /** What a host tap serves (`dnsmasq start`): a router's services, and what minimega's command adds. */

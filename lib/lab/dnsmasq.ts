@@ -203,11 +203,16 @@ export class DnsmasqRoom {
     this.#journal.record(() => this.#servers.set(server.id, server));
   }
 
-  /** Starts every server again in a backend that keeps nothing between processes (the simulator). */
-  async realise(): Promise<void> {
+  /**
+   * Starts every server again in a backend that keeps nothing between processes (the simulator), with
+   * what the lab's NICs and taps hold (`held`) as its leases.
+   */
+  async realise(held: readonly { readonly mac: string; readonly ip: string }[] = []): Promise<void> {
     const set = this.#backend.setTapServices?.bind(this.#backend);
     if (set === undefined) return;
-    for (const server of this.list()) await set(server.bridge, server.tap, DnsmasqRoom.services(server));
+    for (const server of this.list()) {
+      await set(server.bridge, server.tap, { ...DnsmasqRoom.services(server), held });
+    }
   }
 
   /** Restores the room (loading a lab). */

@@ -935,8 +935,13 @@ export class LabModel {
     }
     for (const mirror of this.mirrors.list()) await b.addMirror(mirror.bridge, mirrorSpec(mirror));
     for (const [bridge, mirror] of captures.mirrors) await b.addMirror(bridge, mirror);
-    await this.routers.realise();
-    await this.dnsmasq.realise();
+    // what the lab's NICs and taps hold: a DHCP server started again takes it as its leases
+    const held = [
+      ...this.vms.list().flatMap((vm) => vm.nics),
+      ...this.taps.list(),
+    ].flatMap((nic) => nic.ips.map((cidr) => ({ mac: nic.mac, ip: cidr.split("/")[0]! })));
+    await this.routers.realise(held);
+    await this.dnsmasq.realise(held);
     for (const warning of await this.nat.realise()) this.#warn(warning);
   }
 

@@ -287,9 +287,10 @@ export class RouterRoom {
   /**
    * Applies what every router's last commit applied again, in a backend that keeps nothing between
    * processes (the simulator, from a state file): forwarding, routes and the default gateway, DHCP and
-   * DNS servers, firewalls. Addresses come back with the NICs; leases still pending wait for their VM.
+   * DNS servers (`held`: the addresses the lab's NICs and taps hold, which a DHCP server takes as its
+   * leases), firewalls. Addresses come back with the NICs; leases still pending wait for their VM.
    */
-  async realise(): Promise<void> {
+  async realise(held: readonly { readonly mac: string; readonly ip: string }[] = []): Promise<void> {
     for (const router of this.list()) {
       const plan = router.committed;
       const vm = this.#vms.byId(router.vm);
@@ -302,6 +303,7 @@ export class RouterRoom {
           dhcp: plan.dhcpServers,
           dns: plan.dns,
           upstream: plan.upstream,
+          held,
         });
       }
       if (
