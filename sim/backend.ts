@@ -436,7 +436,7 @@ export class SimBackend implements Backend, RoutingBackend, UplinkBackend {
   #forget(nic: SimNic): void {
     if (nic.uplink !== undefined) {
       const u = this.#uplinks.get(nic.uplink)!;
-      for (const [tap, way] of u.ways) if (way.before.host.name === nic.host.name) u.ways.delete(tap);
+      u.ways.delete(nic.host.name); // the tap's name
       u.node.removeInterface(nic.host);
       this.#applyWays(u);
       return;
