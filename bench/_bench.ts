@@ -34,6 +34,21 @@ export const cases: BenchCase[] = [];
 /** Registers a case with `Deno.bench` (when running under `deno bench`) and in {@linkcode cases}. */
 export function bench(c: BenchCase): void {
   cases.push(c);
+  denoBench(c);
+}
+
+/**
+ * Registers a case, synchronous or not, with `Deno.bench` when running under `deno bench` (elsewhere,
+ * nothing).
+ */
+export function denoBench(
+  c: {
+    readonly name: string;
+    readonly group: string;
+    readonly baseline?: boolean;
+    readonly fn: (timer: BenchTimer) => unknown;
+  },
+): void {
   const deno = (globalThis as { Deno?: { bench?: (o: unknown) => void } }).Deno;
   deno?.bench?.({
     name: c.name,

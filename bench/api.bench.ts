@@ -24,7 +24,7 @@
 
 import process from "node:process";
 import { Lab } from "../lib/api/lab.ts";
-import type { BenchTimer } from "./_bench.ts";
+import { type BenchTimer, denoBench } from "./_bench.ts";
 
 /** One benchmark of an asynchronous call. */
 interface AsyncCase {
@@ -39,13 +39,7 @@ const cases: AsyncCase[] = [];
 
 function bench(c: AsyncCase): void {
   cases.push(c);
-  const deno = (globalThis as { Deno?: { bench?: (o: unknown) => void } }).Deno;
-  deno?.bench?.({
-    name: c.name,
-    group: c.group,
-    baseline: c.baseline ?? false,
-    fn: (b: BenchTimer) => c.fn(b),
-  });
+  denoBench(c);
 }
 
 const lab = await Lab.open({ seed: "api-bench" });
