@@ -34,7 +34,7 @@ import type { PcapWriter } from "../lib/wire/pcap.ts";
 import { openPcapFile, readPcapFile } from "../lib/wire/pcap_file.ts";
 import { SimHost } from "./host.ts";
 import { type SimForwarded, SimStack, type SimVerdict } from "./stack.ts";
-import { fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
+import { fwFilters, fwVerdict, type RouterFw } from "../lib/lab/router_config.ts";
 import { ipv4FromString, ipv4ToString } from "../lib/wire/frame.ts";
 import type { Services, TapServices } from "../lib/backend/services.ts";
 import type { UplinkBackend, UplinkSpec } from "../lib/backend/uplink.ts";
@@ -878,7 +878,7 @@ export class SimBackend implements Backend, RoutingBackend, UplinkBackend {
    * {@linkcode fwVerdict} about each packet it forwards that belongs to no connection let through before.
    */
   setFirewall(vm: VmSpec, fw: RouterFw): Promise<void> {
-    const open = fw.default === "accept" && fw.rules.length === 0 && Object.keys(fw.chains).length === 0;
+    const open = !fwFilters(fw);
     if (open) this.#firewalls.delete(vm.id);
     else this.#firewalls.set(vm.id, fw);
     const stack = this.#stacks.get(vm.id);

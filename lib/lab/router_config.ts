@@ -590,6 +590,11 @@ function ruleMatches(rule: RouterFwRule, packet: FwPacket): boolean {
     endpointMatches(rule.dst, packet.dst, packet.dstPort);
 }
 
+/** Whether a firewall filters anything: rules, chains, or a default other than accept. */
+export function fwFilters(fw: RouterFw): boolean {
+  return fw.rules.length > 0 || Object.keys(fw.chains).length > 0 || fw.default !== "accept";
+}
+
 /**
  * What a router's firewall does with a forwarded packet that belongs to no connection it let through
  * before: each NIC's rules in NIC order and then in the order given (an `in` rule of the NIC it came in
@@ -704,7 +709,7 @@ export function formatRouter(config: RouterConfig, log: readonly string[] = []):
   }
   const fw = config.fw;
   const chains = sorted(Object.keys(fw.chains));
-  if (fw.rules.length > 0 || chains.length > 0 || fw.default !== "accept") {
+  if (fwFilters(fw)) {
     out.push("Firewall Rules:");
     for (const nic of [...new Set(fw.rules.map((r) => r.nic))].sort((a, b) => a - b)) {
       for (const rule of fw.rules.filter((r) => r.nic === nic)) {

@@ -15,11 +15,13 @@ import { LabError } from "../errors.ts";
 import type { Journal } from "./_journal.ts";
 import type { RouterRecord, VmRecord } from "./records.ts";
 import {
+  fwFilters,
   ipv4Number,
   isIpv4,
   newRouterConfig,
   type RouterConfig,
   RouterError,
+  type RouterPlan,
   routerPlan,
 } from "./router_config.ts";
 import type { VmRoom } from "./vms.ts";
@@ -124,9 +126,8 @@ export class RouterRoom {
     if (!applies) {
       fail("invalid-argument", "nothing is configured (router <vm> interface, route, gw or dhcp first)");
     }
-    const serves = plan.dhcpServers.length > 0 || plan.dns.length > 0 || plan.upstream !== "";
-    const filters = plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 ||
-      plan.fw.default !== "accept";
+    const serves = servesAnything(plan);
+    const filters = fwFilters(plan.fw);
     const setFirewall = this.#backend.setFirewall?.bind(this.#backend);
     const setServices = this.#backend.setServices?.bind(this.#backend);
     const later = [
@@ -185,9 +186,7 @@ export class RouterRoom {
       await setServices(spec, services);
       this.#journal.compensate(`the servers of ${vm.name}`, () => setServices(spec, was));
     }
-    const filtered = previous !== undefined &&
-      (previous.fw.rules.length > 0 || Object.keys(previous.fw.chains).length > 0 ||
-        previous.fw.default !== "accept");
+    const filtered = previous !== undefined && fwFilters(previous.fw);
     if (setFirewall !== undefined && (filters || filtered)) {
       await setFirewall(spec, plan.fw);
       const was = previous?.fw ?? { default: "accept" as const, rules: [], chains: {} };
@@ -298,7 +297,7 @@ export class RouterRoom {
       const spec = this.#vms.spec(vm);
       const { forwarding, routes, gateway, loopbacks } = plan;
       await this.#backend.setRouting?.(spec, { forwarding, routes, gateway, loopbacks });
-      if (plan.dhcpServers.length > 0 || plan.dns.length > 0 || plan.upstream !== "") {
+      if (servesAnything(plan)) {
         await this.#backend.setServices?.(spec, {
           dhcp: plan.dhcpServers,
           dns: plan.dns,
@@ -306,11 +305,7 @@ export class RouterRoom {
           held,
         });
       }
-      if (
-        plan.fw.rules.length > 0 || Object.keys(plan.fw.chains).length > 0 || plan.fw.default !== "accept"
-      ) {
-        await this.#backend.setFirewall?.(spec, plan.fw);
-      }
+      if (fwFilters(plan.fw)) await this.#backend.setFirewall?.(spec, plan.fw);
     }
   }
 
@@ -318,6 +313,11 @@ export class RouterRoom {
   load(routers: readonly RouterRecord[]): void {
     this.#routers = new Map(routers.map((r) => [r.vm, r]));
   }
+}
+
+/** Whether a plan serves DHCP or DNS. */
+function servesAnything(plan: RouterPlan): boolean {
+  return plan.dhcpServers.length > 0 || plan.dns.length > 0 || plan.upstream !== "";
 }
 
 /**

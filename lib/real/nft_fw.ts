@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { RouterFw, RouterFwRule } from "../lab/router_config.ts";
+import { fwFilters, type RouterFw, type RouterFwRule } from "../lab/router_config.ts";
 
 /** The match of one endpoint (`ip`, `ip/n`, `ip:port`) in `direction`. */
 function endpoint(which: "s" | "d", spec: string, proto: string): string[] {
@@ -53,7 +53,7 @@ function ruleText(rule: RouterFwRule, iface: string): string {
 export function firewallScript(fw: RouterFw): string {
   const lines = ["table ip labwire_fw {}", "delete table ip labwire_fw"];
   const chains = Object.keys(fw.chains).sort();
-  if (fw.default === "accept" && fw.rules.length === 0 && chains.length === 0) return `${lines.join("\n")}\n`;
+  if (!fwFilters(fw)) return `${lines.join("\n")}\n`;
   lines.push("table ip labwire_fw {");
   for (const name of chains) {
     const chain = fw.chains[name]!;
