@@ -28,6 +28,16 @@ class RoutingSim extends SimBackend {
   }
 }
 
+/** Runs `fn` with the path of a state file in a folder of its own, removed afterwards. */
+async function withStateFile(fn: (state: string) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
+  try {
+    await fn(path.join(dir, "lab.json"));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function routerLab(backend = new RoutingSim()) {
   const lab = await Lab.open({ backend, seed: 1 });
   await lab.run("vm config net DMZ CORE");
@@ -144,9 +154,7 @@ describe("routers", () => {
   });
 
   test("routers live in the state file; a lab without routers writes none", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
-    try {
-      const state = path.join(dir, "lab.json");
+    await withStateFile(async (state) => {
       {
         await using lab = await Lab.open({ state, seed: 1 });
         await lab.run("vm config net DMZ CORE");
@@ -162,15 +170,11 @@ describe("routers", () => {
       );
       await later.run("clear router");
       assert.equal(JSON.parse(fs.readFileSync(state, "utf8")).routers, undefined);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("on the simulator, a later process of a lab in a state file routes, serves and filters as the first did", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
-    try {
-      const state = path.join(dir, "lab.json");
+    await withStateFile(async (state) => {
       {
         await using lab = await Lab.open({ state, seed: 1 });
         for (
@@ -212,15 +216,11 @@ describe("routers", () => {
       assert.match((await later.run(".columns name,ip vm info")).text, /^d +\| \[10\.1\.0\.3\]$/m);
       // and the firewall still drops what it dropped
       assert.equal(await ping("a:0", "10.1.0.3"), "received\n0", "the firewall");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("on the simulator, a DHCP server of a later process knows the addresses the lab holds as leased", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "labwire-router-"));
-    try {
-      const state = path.join(dir, "lab.json");
+    await withStateFile(async (state) => {
       {
         await using lab = await Lab.open({ state, seed: 1 });
         for (
@@ -242,9 +242,7 @@ describe("routers", () => {
       // the range's one address is a's: b gets none (the earlier run's server would not have offered it)
       await assert.rejects(later.run("vm net ip b 0 dhcp"), /no DHCP server answered within 10 s/);
       assert.match((await later.run(".columns name,ip vm info")).text, /^b +\| \[\]$/m);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test("a namespace destroyed or a VM flushed takes its router along", async () => {
